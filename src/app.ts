@@ -1,0 +1,77 @@
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
+import { cors } from 'hono/cors'
+import { secureHeaders } from 'hono/secure-headers'
+import { requireBot, requireSession } from './auth.ts'
+import type { Config } from './config.ts'
+import type { AppEnv } from './env.ts'
+import { AppError, toAppError } from './errors.ts'
+import type { Logger } from './log.ts'
+import type { BotPool } from './pool/pool.ts'
+import { requestLogger } from './request-log.ts'
+import { authRoutes } from './routes/auth.ts'
+import { docsRoutes } from './routes/docs.ts'
+import { healthRoutes } from './routes/health.ts'
+import { readRoutes } from './routes/reads.ts'
+import { createMethodCheck } from './routes/methods.ts'
+import type { SessionStore } from './sessions/store.ts'
+
+export type AppDeps = { config: Config; log: Logger; pool: BotPool; sessions: SessionStore }
+
+export function createApp(deps: AppDeps) {
+  const { config, log, pool, sessions } = deps
+  const app = new OpenAPIHono<AppEnv>()
+
+  app.use(requestLogger(log))
+  app.use(secureHeaders())
+  // No origins configured: no CORS headers at all, so browsers keep cross-origin pages out.
+  if (config.CORS_ORIGINS.length > 0) {
+    app.use(cors({ origin: [...config.CORS_ORIGINS], allowHeaders: ['Authorization', 'Content-Type'], maxAge: 600 }))
+  }
+  app.use(
+    bodyLimit({
+      maxSize: config.BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new AppError(413, 'payload_too_large', `Body larger than ${config.BODY_LIMIT_BYTES} bytes`)
+      },
+    }),
+  )
+  const dataRoutes = ['/api/guilds', '/api/channels', '/api/members', '/api/messages']
+  for (const path of dataRoutes) app.use(path, requireSession(sessions), requireBot(pool))
+
+  app.route('/', healthRoutes())
+  app.route('/', authRoutes({ sessions, pool }))
+  app.route('/', readRoutes())
+  app.route('/', docsRoutes())
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Authorization',
+    description: 'The sessionId from POST /api/auth/login (a `Bearer ` prefix is accepted too)',
+  })
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Botvisor', version: '0.1.0', description: 'Run and drive many Discord bots through one REST API.' },
+  })
+
+  const methodCheck = createMethodCheck(app.routes)
+  app.notFound((c) => {
+    const allowed = methodCheck(c.req.path)
+    if (allowed.length > 0) {
+      throw new AppError(405, 'method_not_allowed', `Method ${c.req.method} not allowed here`, {
+        headers: { Allow: allowed.join(', ') },
+      })
+    }
+    throw new AppError(404, 'not_found', `No route ${c.req.method} ${c.req.path}`)
+  })
+
+  app.onError((err, c) => {
+    const e = toAppError(err)
+    const requestLog = c.get('log') ?? log // the error may come before the request logger ran
+    if (e.status >= 500) requestLog.error({ err, code: e.code }, 'request failed') // the stack goes to the log, never out
+    else requestLog.info({ code: e.code }, e.publicMessage)
+    return c.json({ error: e.publicMessage, code: e.code }, e.status, e.extra.headers)
+  })
+  return app
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod'
+import { parseIntents } from './intents.ts'
+
+const positiveMs = (fallback: number) => z.coerce.number().int().positive().max(600_000).default(fallback)
+
+const commaList = z
+  .string()
+  .default('')
+  .transform((text) =>
+    text
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  )
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DISCORD_API_URL: z.url().default('https://discord.com/api'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CORS_ORIGINS: commaList.pipe(z.array(z.url())),
+  LOGIN_TIMEOUT_MS: positiveMs(15_000),
+  RPC_TIMEOUT_MS: positiveMs(5_000),
+  DISCORD_INTENTS: z
+    .string()
+    .default('Guilds,GuildMembers,GuildMessages,MessageContent')
+    .transform((text, ctx) => {
+      const parsed = parseIntents(text)
+      if (typeof parsed === 'number') return parsed
+      ctx.addIssue({ code: 'custom', message: parsed.error })
+      return z.NEVER
+    }),
+  MAX_BOTS: z.coerce.number().int().positive().max(10_000).default(500),
+  BODY_LIMIT_BYTES: z.coerce.number().int().positive().max(10_000_000).default(64 * 1024),
+  // Off by default: lets tests make a worker throw, reject, exit or hang on purpose.
+  WORKER_TEST_HOOKS: z.enum(['0', '1']).default('0').transform((flag) => flag === '1'),
+})
+
+export type Config = Readonly<z.infer<typeof EnvSchema>>
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env)
+  if (parsed.success) return Object.freeze(parsed.data)
+  const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
+  throw new Error(`Invalid configuration:\n${problems.join('\n')}`)
+}

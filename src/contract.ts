@@ -1,0 +1,68 @@
+/**
+ * The one contract between the gateway thread and a bot worker. Both sides import it; types only.
+ * Plain data crosses the boundary, never discord.js structures. Read paths return JSON the worker
+ * already serialized: a string crosses threads almost free, objects are cloned twice (FACTS.md, 3.6×).
+ */
+
+/** A response body the worker already serialized; the gateway sends it untouched. */
+export type JsonText = string
+
+/** Discord's answer as data: Comlink forwards thrown errors as message and stack only, losing status and code. */
+export type RpcFailure = {
+  ok: false
+  status: number
+  discordCode: number
+  detail: string
+  retryAfterMs?: number
+}
+export type RpcResult<T> = { ok: true; value: T } | RpcFailure
+
+export type Page = { body: JsonText; nextCursor: string | null }
+
+export type IntentFlags = { guildMembers: boolean; messageContent: boolean }
+
+export type BotStartOptions = {
+  token: string
+  apiUrl: string
+  intents: number
+  loginTimeoutMs: number
+  /** Discord calls must settle within this, so the gateway's RPC deadline is never the one that fires. */
+  requestDeadlineMs: number
+  /** Lets tests break the worker on purpose (WORKER_TEST_HOOKS=1). */
+  testHooks: boolean
+}
+
+export type BotIdentity = {
+  botId: string
+  username: string
+  avatar: string | null
+  intents: IntentFlags
+  guildCount: number
+}
+
+export type BotStats = {
+  ready: boolean
+  guildCount: number
+  gatewayPingMs: number
+  heapUsedBytes: number
+}
+
+export type NewMessage = { channelId: string; content: string }
+
+export type TestFault = 'throw' | 'reject' | 'exit' | 'hang'
+
+export interface BotWorkerApi {
+  /** Logs in and resolves once the gateway is READY with every guild received. */
+  start(options: BotStartOptions): Promise<RpcResult<BotIdentity>>
+  stats(): Promise<BotStats>
+  listGuilds(): Promise<RpcResult<JsonText>>
+  /** `guildId` null: the only guild the bot is in. */
+  listChannels(guildId: string | null): Promise<RpcResult<JsonText>>
+  listMembers(guildId: string, limit: number, after: string | null): Promise<RpcResult<Page>>
+  listMessages(channelId: string, limit: number, before: string | null): Promise<RpcResult<Page>>
+  sendMessage(message: NewMessage): Promise<RpcResult<JsonText>>
+  /** Destroys the client; the worker may then be terminated. */
+  stop(): Promise<void>
+  /** Only with testHooks: breaks the worker in the named way. */
+  injectFault(fault: TestFault): Promise<void>
+}

@@ -1,0 +1,87 @@
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { HTTPException } from 'hono/http-exception'
+import type { RpcFailure } from './contract.ts'
+
+export type ErrorCode =
+  | 'bad_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'discord_unavailable'
+  | 'discord_timeout'
+  | 'bot_unavailable'
+  | 'bot_timeout'
+  | 'capacity_reached'
+  | 'internal'
+
+export class AppError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: ErrorCode,
+    readonly publicMessage: string,
+    readonly extra: { cause?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    super(publicMessage, { cause: extra.cause })
+    this.name = 'AppError'
+  }
+}
+
+const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+}
+
+/** Any thrown value → AppError; what is not ours or Hono's becomes a 500 whose details stay in the log. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err
+  if (err instanceof HTTPException) {
+    const status = err.status as ContentfulStatusCode
+    const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'bad_request')
+    // Hono's own messages (e.g. "Malformed JSON in request body") are safe to show; never a stack.
+    const message = status === 415 ? 'Send the body as JSON with Content-Type: application/json' : err.message
+    return new AppError(status, code, message || 'Bad request', { cause: err })
+  }
+  return new AppError(500, 'internal', 'Internal server error', { cause: err })
+}
+
+// Discord's JSON error codes we name to the caller (https://discord.com/developers/docs/topics/opcodes-and-status-codes).
+const NOT_FOUND_BY_DISCORD_CODE: Record<number, string> = {
+  10003: 'Unknown channel',
+  10004: 'Unknown guild',
+  10007: 'Unknown member',
+  10008: 'Unknown message',
+  10013: 'Unknown user',
+}
+const FORBIDDEN_BY_DISCORD_CODE: Record<number, string> = {
+  50001: 'Missing access: the bot cannot see this resource',
+  50013: 'Missing permissions: the bot may not do this here',
+}
+
+/** Discord's answer, as the worker reported it → the error our API shows. One table for every route. */
+export function fromRpcFailure(failure: RpcFailure): AppError {
+  const { status, discordCode, detail } = failure
+  if (status === 400) return new AppError(400, 'bad_request', `Discord rejected the request: ${detail}`)
+  if (status === 401) return new AppError(401, 'unauthorized', 'Discord rejected the token; log in again')
+  if (status === 403) {
+    return new AppError(403, 'forbidden', FORBIDDEN_BY_DISCORD_CODE[discordCode] ?? detail)
+  }
+  if (status === 404) return new AppError(404, 'not_found', NOT_FOUND_BY_DISCORD_CODE[discordCode] ?? detail)
+  if (status === 429) {
+    const retryAfterSeconds = Math.max(1, Math.ceil((failure.retryAfterMs ?? 1000) / 1000))
+    return new AppError(429, 'rate_limited', 'Discord rate limit: retry later', {
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    })
+  }
+  if (status === 504) return new AppError(504, 'discord_timeout', 'Discord did not answer in time')
+  return new AppError(502, 'discord_unavailable', 'Discord is unavailable; try again later')
+}

@@ -1,0 +1,33 @@
+import { GatewayIntentBits } from 'discord-api-types/v10'
+
+/** The intents Discord only grants when they are switched on for the application (else close 4014). */
+export const PRIVILEGED_INTENTS = {
+  GuildMembers: GatewayIntentBits.GuildMembers,
+  GuildPresences: GatewayIntentBits.GuildPresences,
+  MessageContent: GatewayIntentBits.MessageContent,
+} as const
+
+export type PrivilegedIntent = keyof typeof PRIVILEGED_INTENTS
+
+const ALL_INTENT_BITS = Object.values(GatewayIntentBits)
+  .filter((bit): bit is number => typeof bit === 'number')
+  .reduce((all, bit) => all | bit, 0)
+
+/** Reads `DISCORD_INTENTS`: a bitfield number, or a comma list of discord.js intent names. */
+export function parseIntents(text: string): number | { error: string } {
+  const trimmed = text.trim()
+  if (/^\d+$/.test(trimmed)) {
+    const bits = Number(trimmed)
+    return (bits & ~ALL_INTENT_BITS) === 0 ? bits : { error: `unknown intent bits in ${trimmed}` }
+  }
+  let bits = 0
+  for (const name of trimmed.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const bit = (GatewayIntentBits as unknown as Record<string, number | undefined>)[name]
+    if (typeof bit !== 'number') return { error: `unknown intent "${name}" (use names like Guilds,GuildMessages)` }
+    bits |= bit
+  }
+  return bits
+}
+
+export const withoutPrivileged = (bits: number): number =>
+  Object.values(PRIVILEGED_INTENTS).reduce((rest, bit) => rest & ~bit, bits)

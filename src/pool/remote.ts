@@ -1,0 +1,68 @@
+import { wrap } from 'comlink'
+import type { BotWorkerApi } from '../contract.ts'
+import { AppError } from '../errors.ts'
+
+export type WorkerCall = <T>(use: (bot: BotWorkerApi) => Promise<T>, deadlineMs?: number) => Promise<T>
+
+export type ConnectedWorker = {
+  call: WorkerCall
+  /** Settles once the worker is gone, with why: crash, exit or terminate. */
+  exited: Promise<string>
+  isAlive(): boolean
+  terminate(): void
+}
+
+/**
+ * Wraps a Worker so every call is raced against its death and a deadline. Comlink settles a call only
+ * when a reply with its id arrives; a dead worker never replies (FACTS.md), so without this race a
+ * crashed bot would hang its callers forever.
+ */
+export function connectWorker(worker: Worker, defaultDeadlineMs: number): ConnectedWorker {
+  // Every method of the contract already returns a Promise of clonable data, so Comlink's Remote<T>
+  // is T itself; naming it so keeps the result types precise (Remote maps unions into unions of Promises).
+  const remote = wrap<BotWorkerApi>(worker) as unknown as BotWorkerApi
+  const { promise: dead, reject: kill } = Promise.withResolvers<never>()
+  const { promise: exited, resolve: markExited } = Promise.withResolvers<string>()
+  dead.catch(() => {}) // nobody may be waiting at the moment it dies
+  let gone: AppError | undefined
+  let crash: string | undefined
+  const die = (why: string) => {
+    gone ??= new AppError(503, 'bot_unavailable', 'The bot is unavailable: its worker stopped', { cause: why })
+    kill(gone)
+    markExited(why)
+  }
+  // An unhandled rejection closes a worker with code 0 like a clean stop: the error event tells them apart.
+  worker.addEventListener('error', (event) => {
+    crash ??= event.message || 'uncaught error'
+  })
+  worker.addEventListener('close', (event) => {
+    die(crash ? `crashed: ${crash}` : `exited with code ${(event as CloseEvent).code}`)
+  })
+
+  const call: WorkerCall = (use, deadlineMs = defaultDeadlineMs) => {
+    // a message posted to a dead worker is silently dropped: fail fast instead of posting
+    if (gone) return Promise.reject(gone)
+    return raceDeadline(use(remote), dead, deadlineMs)
+  }
+  return {
+    call,
+    exited,
+    isAlive: () => gone === undefined,
+    terminate: () => worker.terminate(),
+  }
+}
+
+async function raceDeadline<T>(work: Promise<T>, dead: Promise<never>, deadlineMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new AppError(504, 'bot_timeout', `The bot did not answer within ${deadlineMs} ms`)),
+      deadlineMs,
+    )
+  })
+  try {
+    return await Promise.race([work, dead, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,95 @@
+import { createRoute } from '@hono/zod-openapi'
+import { nanoid } from 'nanoid'
+import { requireBot, requireSession } from '../auth.ts'
+import { sessionLabel } from '../log.ts'
+import type { BotPool } from '../pool/pool.ts'
+import { botKeyOf } from '../pool/pool.ts'
+import { errorResponses, LoginBody, LoginResponse, MessageResponse, SessionInfo } from '../schemas.ts'
+import type { SessionStore } from '../sessions/store.ts'
+import { createRouter } from './router.ts'
+
+const login = createRoute({
+  method: 'post',
+  path: '/api/auth/login',
+  tags: ['auth'],
+  summary: 'Start (or join) a bot session with its token',
+  request: { body: { required: true, content: { 'application/json': { schema: LoginBody } } } },
+  responses: {
+    200: { description: 'Logged in', content: { 'application/json': { schema: LoginResponse } } },
+    ...errorResponses(400, 401, 413, 502, 503, 504),
+  },
+})
+
+const logout = createRoute({
+  method: 'post',
+  path: '/api/auth/logout',
+  tags: ['auth'],
+  summary: 'End this session; the bot stops when its last session ends',
+  security: [{ session: [] }],
+  responses: {
+    200: { description: 'Logged out', content: { 'application/json': { schema: MessageResponse } } },
+    ...errorResponses(401),
+  },
+})
+
+const session = createRoute({
+  method: 'get',
+  path: '/api/session',
+  tags: ['auth'],
+  summary: "The caller's bot and session state",
+  security: [{ session: [] }],
+  responses: {
+    200: { description: 'Session', content: { 'application/json': { schema: SessionInfo } } },
+    ...errorResponses(401, 503, 504),
+  },
+})
+
+export function authRoutes(deps: { sessions: SessionStore; pool: BotPool }) {
+  const { sessions, pool } = deps
+  const router = createRouter()
+  // logout needs no running bot: a session whose worker died can still be ended
+  router.use('/api/auth/logout', requireSession(sessions))
+  router.use('/api/session', requireSession(sessions), requireBot(pool))
+
+  return router
+    .openapi(login, async (c) => {
+      const { token } = c.req.valid('json')
+      const bot = await pool.acquire(token)
+      const sessionId = nanoid(32)
+      await sessions.create({ sessionId, botKey: botKeyOf(token), botId: bot.identity.botId, createdAt: Date.now() })
+      c.get('log').info({ session: sessionLabel(sessionId), bot: bot.identity.botId }, 'session created')
+      const { botId, username, avatar } = bot.identity
+      return c.json(
+        {
+          sessionId,
+          message: 'Logged in successfully' as const,
+          bot: { id: botId, username, avatar },
+          intents: bot.identity.intents,
+        },
+        200,
+      )
+    })
+    .openapi(logout, async (c) => {
+      const { sessionId, botKey } = c.get('session')
+      await sessions.delete(sessionId)
+      c.get('log').info('session ended')
+      if ((await sessions.countForBot(botKey)) === 0) await pool.release(botKey)
+      return c.json({ message: 'Logged out successfully' }, 200)
+    })
+    .openapi(session, async (c) => {
+      const { sessionId, createdAt } = c.get('session')
+      const bot = c.get('bot')
+      const stats = await bot.call((worker) => worker.stats())
+      const { botId, username, avatar } = bot.identity
+      return c.json(
+        {
+          sessionLabel: sessionLabel(sessionId),
+          createdAt: new Date(createdAt).toISOString(),
+          bot: { id: botId, username, avatar },
+          intents: bot.identity.intents,
+          worker: { state: bot.state(), ready: stats.ready, guildCount: stats.guildCount, gatewayPingMs: stats.gatewayPingMs },
+        },
+        200,
+      )
+    })
+}

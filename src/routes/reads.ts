@@ -1,0 +1,99 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { Channel, errorResponses, Guild, Member, Message, SendMessageBody, Snowflake } from '../schemas.ts'
+import { createRouter, nextLink, sendJsonText, unwrap } from './router.ts'
+
+const security = [{ session: [] }]
+const listOf = (schema: z.ZodType, description: string, withLink = false) => ({
+  description,
+  content: { 'application/json': { schema: z.array(schema) } },
+  ...(withLink ? { headers: { link: { description: 'Next page: `<url>; rel="next"`', schema: { type: 'string' as const } } } } : {}),
+})
+
+const guilds = createRoute({
+  method: 'get',
+  path: '/api/guilds',
+  tags: ['read'],
+  summary: "The bot's guilds",
+  security,
+  responses: { 200: listOf(Guild, 'Guilds'), ...errorResponses(401, 503, 504) },
+})
+
+const channels = createRoute({
+  method: 'get',
+  path: '/api/channels',
+  tags: ['read'],
+  summary: "A guild's channels (guildId may be left out when the bot is in one guild)",
+  security,
+  request: { query: z.object({ guildId: Snowflake.optional() }) },
+  responses: { 200: listOf(Channel, 'Channels'), ...errorResponses(400, 401, 403, 404, 503, 504) },
+})
+
+const members = createRoute({
+  method: 'get',
+  path: '/api/members',
+  tags: ['read'],
+  summary: "A guild's members, by ascending id; pages through Discord as needed",
+  security,
+  request: {
+    query: z.object({
+      guildId: Snowflake,
+      limit: z.coerce.number().int().min(1).max(1000).default(100),
+      after: Snowflake.optional(),
+    }),
+  },
+  responses: { 200: listOf(Member, 'Members', true), ...errorResponses(400, 401, 403, 404, 429, 502, 503, 504) },
+})
+
+const messages = createRoute({
+  method: 'get',
+  path: '/api/messages',
+  tags: ['read'],
+  summary: "A channel's messages, newest first; above 100 the bot pages Discord with `before`",
+  security,
+  request: {
+    query: z.object({
+      channelId: Snowflake,
+      limit: z.coerce.number().int().min(1).max(500).default(100),
+      before: Snowflake.optional(),
+    }),
+  },
+  responses: { 200: listOf(Message, 'Messages', true), ...errorResponses(400, 401, 403, 404, 429, 502, 503, 504) },
+})
+
+const sendMessage = createRoute({
+  method: 'post',
+  path: '/api/messages',
+  tags: ['write'],
+  summary: 'Send a message as the bot',
+  security,
+  request: { body: { required: true, content: { 'application/json': { schema: SendMessageBody } } } },
+  responses: {
+    201: { description: 'Sent', content: { 'application/json': { schema: Message } } },
+    ...errorResponses(400, 401, 403, 404, 413, 429, 502, 503, 504),
+  },
+})
+
+/** The routes that read from (or write through) the session's bot. Mounted behind requireSession + requireBot. */
+export function readRoutes() {
+  return createRouter()
+    .openapi(guilds, async (c) => sendJsonText(c, unwrap(await c.get('bot').call((bot) => bot.listGuilds()))))
+    .openapi(channels, async (c) => {
+      const { guildId } = c.req.valid('query')
+      return sendJsonText(c, unwrap(await c.get('bot').call((bot) => bot.listChannels(guildId ?? null))))
+    })
+    .openapi(members, async (c) => {
+      const { guildId, limit, after } = c.req.valid('query')
+      const page = unwrap(await c.get('bot').call((bot) => bot.listMembers(guildId, limit, after ?? null)))
+      return sendJsonText(c, page.body, nextLink(c.req.url, 'after', page.nextCursor))
+    })
+    .openapi(messages, async (c) => {
+      const { channelId, limit, before } = c.req.valid('query')
+      const page = unwrap(await c.get('bot').call((bot) => bot.listMessages(channelId, limit, before ?? null)))
+      return sendJsonText(c, page.body, nextLink(c.req.url, 'before', page.nextCursor))
+    })
+    .openapi(sendMessage, async (c) => {
+      const message = c.req.valid('json')
+      const sent = unwrap(await c.get('bot').call((bot) => bot.sendMessage(message)))
+      return sendJsonText(c, sent, {}, 201)
+    })
+}

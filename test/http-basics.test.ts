@@ -1,0 +1,104 @@
+import { describe, expect, test } from 'bun:test'
+import { createApp } from '../src/app.ts'
+import { loadConfig } from '../src/config.ts'
+import { createLogger } from '../src/log.ts'
+import { createPool } from '../src/pool/pool.ts'
+import { createMemorySessionStore } from '../src/sessions/store.ts'
+
+// These routes never reach a worker, so the app is driven in-process with app.request().
+const config = loadConfig({ LOG_LEVEL: 'silent', CORS_ORIGINS: 'https://dashboard.example', BODY_LIMIT_BYTES: '1024' })
+const log = createLogger('silent')
+const app = createApp({ config, log, pool: createPool({ config, log }), sessions: createMemorySessionStore() })
+const send = async (path: string, init?: RequestInit) => {
+  const res = await app.request(path, init)
+  return { res, json: (await res.json()) as Record<string, unknown> }
+}
+const postJson = (path: string, body: string, headers: Record<string, string> = {}) =>
+  send(path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } })
+
+describe('HTTP basics', () => {
+  test('GET /healthz answers 200 {"status":"ok"}', async () => {
+    const { res, json } = await send('/healthz')
+    expect(res.status).toBe(200)
+    expect(json).toEqual({ status: 'ok' })
+  })
+
+  test('an unknown route is a JSON 404', async () => {
+    const { res, json } = await send('/api/nope')
+    expect(res.status).toBe(404)
+    expect(json).toEqual({ error: 'No route GET /api/nope', code: 'not_found' })
+  })
+
+  test('a wrong method is a 405 naming the allowed ones', async () => {
+    const { res, json } = await send('/api/auth/login')
+    expect(res.status).toBe(405)
+    expect(res.headers.get('allow')).toBe('POST')
+    expect(json.code).toBe('method_not_allowed')
+  })
+
+  test('malformed JSON is a 400, never a stack trace', async () => {
+    const { res, json } = await postJson('/api/auth/login', '{"token": ')
+    expect(res.status).toBe(400)
+    expect(json.code).toBe('bad_request')
+    expect(JSON.stringify(json)).not.toContain(' at ')
+  })
+
+  test('login without a token, or with a non-string one, is a 400 naming the field', async () => {
+    for (const body of ['{}', '{"token":42}', '{"token":""}', `{"token":"${'x'.repeat(500)}"}`]) {
+      const { res, json } = await postJson('/api/auth/login', body)
+      expect(res.status).toBe(400)
+      expect(String(json.error)).toStartWith('token')
+    }
+  })
+
+  test('a body over the limit is a 413', async () => {
+    const { res, json } = await postJson('/api/auth/login', JSON.stringify({ token: 'x', pad: 'y'.repeat(4096) }))
+    expect(res.status).toBe(413)
+    expect(json.code).toBe('payload_too_large')
+  })
+
+  test('a body that is not JSON is a 415 saying to send JSON', async () => {
+    const { res, json } = await send('/api/auth/login', { method: 'POST', body: 'token=x', headers: { 'content-type': 'text/plain' } })
+    expect(res.status).toBe(415)
+    expect(String(json.error)).toContain('application/json')
+  })
+
+  test('session routes without a session, or with an unknown one, are 401', async () => {
+    for (const path of ['/api/guilds', '/api/channels', '/api/members?guildId=1', '/api/messages', '/api/session']) {
+      expect((await send(path)).res.status).toBe(401)
+      expect((await send(path, { headers: { authorization: 'Bearer V1StGXR8_Z5jdHi6B-myTxyz' } })).res.status).toBe(401)
+    }
+    expect((await send('/api/auth/logout', { method: 'POST' })).res.status).toBe(401)
+  })
+
+  test('CORS answers only the configured origins', async () => {
+    const allowed = await app.request('/healthz', { headers: { origin: 'https://dashboard.example' } })
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://dashboard.example')
+    const other = await app.request('/healthz', { headers: { origin: 'https://evil.example' } })
+    expect(other.headers.get('access-control-allow-origin')).toBeNull()
+  })
+
+  test('secure headers are set', async () => {
+    const res = await app.request('/healthz')
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN')
+  })
+
+  test('GET /openapi.json describes the API from the validating schemas', async () => {
+    const { res, json } = await send('/openapi.json')
+    expect(res.status).toBe(200)
+    const paths = Object.keys(json.paths as object)
+    expect(paths).toEqual(
+      expect.arrayContaining(['/api/auth/login', '/api/auth/logout', '/api/guilds', '/api/channels', '/api/members', '/api/messages']),
+    )
+  })
+
+  test('GET /docs serves an API page with its assets locally', async () => {
+    const page = await app.request('/docs')
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('/docs/init.js')
+    const bundle = await app.request('/docs/swagger-ui-bundle.js')
+    expect(bundle.status).toBe(200)
+    expect((await bundle.text()).length).toBeGreaterThan(100_000)
+  })
+})

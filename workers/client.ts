@@ -1,0 +1,75 @@
+import { Client, Events, Options } from 'discord.js'
+import { GatewayCloseCodes } from 'discord-api-types/v10'
+
+export type ClientSettings = { token: string; apiUrl: string; intents: number; requestDeadlineMs: number }
+
+export type LoginOutcome =
+  | { kind: 'ready'; client: Client<true> }
+  | { kind: 'disallowed_intents' }
+  | { kind: 'token_rejected' }
+  | { kind: 'closed'; code: number }
+
+/**
+ * One discord.js Client with caches cut to what the API serves: guilds and channels (listed from cache),
+ * the bot's own member and user. Members and messages are read from Discord page by page, never cached.
+ */
+export function createClient(settings: ClientSettings): Client {
+  return new Client({
+    intents: settings.intents,
+    rest: {
+      api: settings.apiUrl,
+      // One attempt plus one retry must fit in the caller's deadline; an AbortError is retried too.
+      timeout: Math.max(500, Math.floor(settings.requestDeadlineMs / 2)),
+      retries: 1,
+      // A bucket that would make the caller wait past its deadline becomes a 429 with Retry-After instead.
+      rejectOnRateLimit: (limit) => limit.retryAfter > settings.requestDeadlineMs / 2,
+    },
+    makeCache: Options.cacheWithLimits({
+      ...Options.DefaultMakeCacheSettings,
+      MessageManager: 0,
+      PresenceManager: 0,
+      ReactionManager: 0,
+      ReactionUserManager: 0,
+      GuildEmojiManager: 0,
+      GuildStickerManager: 0,
+      GuildScheduledEventManager: 0,
+      StageInstanceManager: 0,
+      VoiceStateManager: 0,
+      GuildInviteManager: 0,
+      GuildBanManager: 0,
+      AutoModerationRuleManager: 0,
+      ApplicationCommandManager: 0,
+      ThreadMemberManager: 0,
+      GuildMemberManager: { maxSize: 0, keepOverLimit: (member) => member.id === member.client.user.id },
+      UserManager: { maxSize: 0, keepOverLimit: (user) => user.id === user.client.user.id },
+    }),
+  })
+}
+
+/**
+ * Logs in and waits for READY with every guild. discord.js's login() resolves once the socket is
+ * open, not when READY arrives, and an unrecoverable close (4004, 4014) only shows as shardDisconnect.
+ */
+export async function loginUntilReady(client: Client, token: string, timeoutMs: number): Promise<LoginOutcome> {
+  const { promise, resolve, reject } = Promise.withResolvers<LoginOutcome>()
+  const onReady = (ready: Client<true>) => resolve({ kind: 'ready', client: ready })
+  const onDisconnect = ({ code }: { code: number }) => {
+    if (code === GatewayCloseCodes.DisallowedIntents) resolve({ kind: 'disallowed_intents' })
+    else if (code === GatewayCloseCodes.AuthenticationFailed) resolve({ kind: 'token_rejected' })
+    else resolve({ kind: 'closed', code })
+  }
+  client.once(Events.ClientReady, onReady)
+  client.once(Events.ShardDisconnect, onDisconnect)
+  const timer = setTimeout(() => reject(Object.assign(new Error('login timed out'), { name: 'AbortError' })), timeoutMs)
+  try {
+    client.login(token).catch((err: unknown) => {
+      if (err instanceof Error && 'code' in err && err.code === 'TokenInvalid') resolve({ kind: 'token_rejected' })
+      else reject(err)
+    })
+    return await promise
+  } finally {
+    clearTimeout(timer)
+    client.off(Events.ClientReady, onReady)
+    client.off(Events.ShardDisconnect, onDisconnect)
+  }
+}

@@ -1,0 +1,36 @@
+import { DiscordAPIError, HTTPError, RateLimitError } from '@discordjs/rest'
+import type { RpcFailure, RpcResult } from '../src/contract.ts'
+
+export const failure = (status: number, discordCode: number, detail: string, retryAfterMs?: number): RpcFailure =>
+  retryAfterMs === undefined ? { ok: false, status, discordCode, detail } : { ok: false, status, discordCode, detail, retryAfterMs }
+
+/** No answer from Discord at all: refused, reset, DNS. Undici and Bun spell these differently. */
+function isNetworkFailure(err: unknown): boolean {
+  if (!(err instanceof Error)) return false
+  const code = (err as { code?: unknown }).code
+  return (
+    err.name === 'TypeError' ||
+    (typeof code === 'string' && /^(ECONN|ENOTFOUND|EAI_|ConnectionRefused|ConnectionClosed|FailedToOpenSocket)/.test(code))
+  )
+}
+
+/**
+ * Runs one API method and turns Discord's answers into data. Only Discord's message is kept:
+ * a DiscordAPIError's url and requestBody may hold tokens and user content. Our own bugs rethrow.
+ */
+export async function guarded<T>(work: () => Promise<T>): Promise<RpcResult<T>> {
+  try {
+    return { ok: true, value: await work() }
+  } catch (err) {
+    return toFailure(err)
+  }
+}
+
+export function toFailure(err: unknown): RpcFailure {
+  if (err instanceof DiscordAPIError) return failure(err.status, Number(err.code) || 0, err.message)
+  if (err instanceof RateLimitError) return failure(429, 0, `rate limited on ${err.route}`, err.retryAfter)
+  if (err instanceof HTTPError) return failure(err.status >= 500 ? 502 : err.status, 0, err.message)
+  if (err instanceof Error && err.name === 'AbortError') return failure(504, 0, 'Discord did not answer in time')
+  if (isNetworkFailure(err)) return failure(502, 0, 'Discord could not be reached')
+  throw err
+}
