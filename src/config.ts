@@ -31,6 +31,8 @@ const EnvSchema = z.object({
       return z.NEVER
     }),
   MAX_BOTS: z.coerce.number().int().positive().max(10_000).default(500),
+  // Workers kept spawned with discord.js loaded, so a login never waits for a cold start.
+  WARM_SPARE_WORKERS: z.coerce.number().int().min(0).max(1).default(1),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().max(10_000_000).default(64 * 1024),
   // Off by default: lets tests make a worker throw, reject, exit or hang on purpose.
   WORKER_TEST_HOOKS: z.enum(['0', '1']).default('0').transform((flag) => flag === '1'),

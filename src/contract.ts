@@ -1,5 +1,5 @@
 /**
- * The one contract between the gateway thread and a bot worker. Both sides import it; types only.
+ * The one contract between the gateway thread and a bot worker. Both sides import it: types and one guard.
  * Plain data crosses the boundary, never discord.js structures. Read paths return JSON the worker
  * already serialized: a string crosses threads almost free, objects are cloned twice (FACTS.md, 3.6×).
  */
@@ -48,6 +48,17 @@ export type BotStats = {
 }
 
 export type NewMessage = { channelId: string; content: string }
+
+/**
+ * What a worker tells the gateway unasked, on the same port as the RPC replies (Comlink ignores messages
+ * without its call id). The gateway serves guild and channel lists from these bodies without an RPC.
+ */
+export type WorkerPush =
+  | { botvisor: 'guilds'; body: JsonText; guildIds: string[] }
+  | { botvisor: 'channels'; guildId: string; body: JsonText | null }
+
+export const isWorkerPush = (data: unknown): data is WorkerPush =>
+  typeof data === 'object' && data !== null && 'botvisor' in data
 
 export type TestFault = 'throw' | 'reject' | 'exit' | 'hang'
 

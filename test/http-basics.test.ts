@@ -6,7 +6,7 @@ import { createPool } from '../src/pool/pool.ts'
 import { createMemorySessionStore } from '../src/sessions/store.ts'
 
 // These routes never reach a worker, so the app is driven in-process with app.request().
-const config = loadConfig({ LOG_LEVEL: 'silent', CORS_ORIGINS: 'https://dashboard.example', BODY_LIMIT_BYTES: '1024' })
+const config = loadConfig({ LOG_LEVEL: 'silent', CORS_ORIGINS: 'https://dashboard.example', BODY_LIMIT_BYTES: '1024', WARM_SPARE_WORKERS: '0' })
 const log = createLogger('silent')
 const app = createApp({ config, log, pool: createPool({ config, log }), sessions: createMemorySessionStore() })
 const send = async (path: string, init?: RequestInit) => {

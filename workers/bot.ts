@@ -1,10 +1,11 @@
 import type { Client } from 'discord.js'
 import { Routes, type APIGuildMember, type APIMessage } from 'discord-api-types/v10'
-import type { BotIdentity, BotStartOptions, BotWorkerApi, Page, RpcResult, TestFault } from '../src/contract.ts'
+import type { BotIdentity, BotStartOptions, BotWorkerApi, Page, RpcResult, TestFault, WorkerPush } from '../src/contract.ts'
 import { PRIVILEGED_INTENTS, withoutPrivileged } from '../src/intents.ts'
 import { createClient, loginUntilReady } from './client.ts'
 import { failure, guarded, toFailure } from './failures.ts'
-import { toChannel, toGuild, toMember, toMessage } from './shapes.ts'
+import { pushCaches, serializeChannels, serializeGuilds } from './push.ts'
+import { toMember, toMessage } from './shapes.ts'
 
 const DISCORD_MEMBER_PAGE = 1000
 const DISCORD_MESSAGE_PAGE = 100
@@ -13,8 +14,9 @@ const missingIntent = (name: string) =>
   failure(403, 0, `The bot's application does not have the privileged ${name} intent enabled`)
 
 /** Everything one worker does for its bot. One discord.js client, created by start(). */
-export function createBotApi(): BotWorkerApi {
+export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi {
   let client: Client<true> | undefined
+  let stopPushing: (() => void) | undefined
   let options: BotStartOptions | undefined
   let granted = 0
 
@@ -48,6 +50,8 @@ export function createBotApi(): BotWorkerApi {
         case 'ready':
           client = outcome.client
           granted = intents
+          // the snapshot is posted before start's reply, so the gateway has it when login returns
+          stopPushing = pushCaches(outcome.client, push)
           return { ok: true, value: identity(outcome.client) }
         case 'token_rejected':
           return failure(401, 0, 'Discord rejected the token')
@@ -119,13 +123,8 @@ export function createBotApi(): BotWorkerApi {
         heapUsedBytes: process.memoryUsage().heapUsed,
       }
     },
-    listGuilds: () => answer(async () => JSON.stringify(requireClient().guilds.cache.map(toGuild))),
-    listChannels: (guildId) =>
-      answer(async () => {
-        const channels = [...findGuild(guildId).channels.cache.values()]
-        channels.sort((a, b) => ('position' in a ? a.position : 0) - ('position' in b ? b.position : 0))
-        return JSON.stringify(channels.map(toChannel))
-      }),
+    listGuilds: () => answer(async () => serializeGuilds(requireClient()).body),
+    listChannels: (guildId) => answer(async () => serializeChannels(findGuild(guildId))),
     listMembers: (guildId, limit, after) =>
       answer(async () => {
         if (!has(PRIVILEGED_INTENTS.GuildMembers)) throw missingIntent('GuildMembers')
@@ -167,6 +166,7 @@ export function createBotApi(): BotWorkerApi {
     async stop() {
       const stopping = client
       client = undefined
+      stopPushing?.()
       await stopping?.destroy()
     },
     async injectFault(fault: TestFault) {

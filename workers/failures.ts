@@ -1,4 +1,6 @@
-import { DiscordAPIError, HTTPError, RateLimitError } from '@discordjs/rest'
+// from discord.js, not @discordjs/rest: discord.js loads that package's CommonJS build, whose classes
+// are not the ESM build's, so instanceof against an ESM import would never match
+import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js'
 import type { RpcFailure, RpcResult } from '../src/contract.ts'
 
 export const failure = (status: number, discordCode: number, detail: string, retryAfterMs?: number): RpcFailure =>

@@ -3,6 +3,7 @@ import type { Config } from '../config.ts'
 import type { BotIdentity } from '../contract.ts'
 import { AppError, fromRpcFailure } from '../errors.ts'
 import type { Logger } from '../log.ts'
+import { createBotCache, type BotCache } from './bot-cache.ts'
 import { connectWorker, type ConnectedWorker, type WorkerCall } from './remote.ts'
 
 const WORKER_URL = new URL('../../workers/bot.worker.ts', import.meta.url)
@@ -20,6 +21,8 @@ export type BotHandle = {
   state(): BotState
   exitReason(): string | undefined
   call: WorkerCall
+  /** Guild and channel lists the worker keeps fresh: served without an RPC. */
+  cache: BotCache
 }
 
 export interface BotPool {
@@ -35,19 +38,37 @@ export interface BotPool {
 /** The token itself is the credential: the pool files bots under a hash of it. */
 export const botKeyOf = (token: string): string => new Bun.CryptoHasher('sha256').update(token).digest('hex')
 
-type Entry = { starting: Promise<BotHandle>; worker: ConnectedWorker; handle?: BotHandle }
+type Entry = { starting: Promise<BotHandle>; worker: ConnectedWorker; cache: BotCache; handle?: BotHandle }
 
 export function createPool(deps: { config: Config; log: Logger }): BotPool {
   const { config, log } = deps
   const entries = new Map<string, Entry>()
 
-  function spawn(workerId: string): ConnectedWorker {
+  type Spawned = { worker: ConnectedWorker; cache: BotCache }
+  function spawn(): Spawned {
+    const cache = createBotCache()
     const worker = new Worker(WORKER_URL, { type: 'module' })
     // listeners go on before any await: a message sent before we listen is lost (FACTS.md)
-    return connectWorker(worker, config.RPC_TIMEOUT_MS)
+    return { worker: connectWorker(worker, config.RPC_TIMEOUT_MS, cache.apply), cache }
   }
 
-  async function start(botKey: string, token: string, workerId: string, worker: ConnectedWorker): Promise<BotHandle> {
+  // A spare worker with discord.js already loaded: a login skips the ~200 ms cold spawn (FACTS.md).
+  let spare: Spawned | undefined
+  let refill: ReturnType<typeof setTimeout> | undefined
+  function takeWorker(): Spawned {
+    const taken = spare?.worker.isAlive() ? spare : spawn()
+    spare = undefined
+    if (config.WARM_SPARE_WORKERS > 0 && refill === undefined) {
+      // after this login's burst, not during it: spawning is CPU-bound on a 2-core box
+      refill = setTimeout(() => {
+        refill = undefined
+        spare ??= spawn()
+      }, 50)
+    }
+    return taken
+  }
+
+  async function start(botKey: string, token: string, workerId: string, worker: ConnectedWorker, cache: BotCache): Promise<BotHandle> {
     const startedAt = Date.now()
     // 4014 makes the worker log in twice (with, then without privileged intents): allow both.
     const result = await worker
@@ -90,13 +111,14 @@ export function createPool(deps: { config: Config; log: Logger }): BotPool {
       state: () => (exitReason !== undefined ? 'exited' : 'ready'),
       exitReason: () => exitReason,
       call: worker.call,
+      cache,
     }
   }
 
   function launch(botKey: string, token: string): Entry {
     const workerId = nanoid(10)
-    const worker = spawn(workerId)
-    const entry: Entry = { worker, starting: start(botKey, token, workerId, worker) }
+    const { worker, cache } = takeWorker()
+    const entry: Entry = { worker, cache, starting: start(botKey, token, workerId, worker, cache) }
     entries.set(botKey, entry)
     entry.starting.then(
       (handle) => {
@@ -123,6 +145,8 @@ export function createPool(deps: { config: Config; log: Logger }): BotPool {
     await entry.worker.exited
   }
 
+  if (config.WARM_SPARE_WORKERS > 0) spare = spawn()
+
   return {
     async acquire(token) {
       const botKey = botKeyOf(token)
@@ -148,6 +172,9 @@ export function createPool(deps: { config: Config; log: Logger }): BotPool {
       return [...entries.values()].flatMap((entry) => (entry.handle ? [entry.handle] : []))
     },
     async stopAll() {
+      clearTimeout(refill)
+      spare?.worker.terminate()
+      spare = undefined
       await Promise.all([...entries].map(([botKey, entry]) => stopEntry(botKey, entry)))
     },
   }

@@ -1,5 +1,5 @@
 import { wrap } from 'comlink'
-import type { BotWorkerApi } from '../contract.ts'
+import { isWorkerPush, type BotWorkerApi, type WorkerPush } from '../contract.ts'
 import { AppError } from '../errors.ts'
 
 export type WorkerCall = <T>(use: (bot: BotWorkerApi) => Promise<T>, deadlineMs?: number) => Promise<T>
@@ -17,7 +17,11 @@ export type ConnectedWorker = {
  * when a reply with its id arrives; a dead worker never replies (FACTS.md), so without this race a
  * crashed bot would hang its callers forever.
  */
-export function connectWorker(worker: Worker, defaultDeadlineMs: number): ConnectedWorker {
+export function connectWorker(
+  worker: Worker,
+  defaultDeadlineMs: number,
+  onPush: (push: WorkerPush) => void,
+): ConnectedWorker {
   // Every method of the contract already returns a Promise of clonable data, so Comlink's Remote<T>
   // is T itself; naming it so keeps the result types precise (Remote maps unions into unions of Promises).
   const remote = wrap<BotWorkerApi>(worker) as unknown as BotWorkerApi
@@ -31,9 +35,12 @@ export function connectWorker(worker: Worker, defaultDeadlineMs: number): Connec
     kill(gone)
     markExited(why)
   }
+  worker.addEventListener('message', (event: MessageEvent) => {
+    if (isWorkerPush(event.data)) onPush(event.data)
+  })
   // An unhandled rejection closes a worker with code 0 like a clean stop: the error event tells them apart.
   worker.addEventListener('error', (event) => {
-    crash ??= event.message || 'uncaught error'
+    crash ??= crashSummary(event.message)
   })
   worker.addEventListener('close', (event) => {
     die(crash ? `crashed: ${crash}` : `exited with code ${(event as CloseEvent).code}`)
@@ -50,6 +57,13 @@ export function connectWorker(worker: Worker, defaultDeadlineMs: number): Connec
     isAlive: () => gone === undefined,
     terminate: () => worker.terminate(),
   }
+}
+
+/** Bun's message carries a source code frame; the log wants the one line that names the error. */
+function crashSummary(message: string | undefined): string {
+  const lines = (message ?? '').split('\n').map((line) => line.trim())
+  const named = lines.find((line) => /^(\w*error|uncaught)\b.*:/i.test(line)) ?? lines.find(Boolean) ?? 'uncaught error'
+  return named.slice(0, 200)
 }
 
 async function raceDeadline<T>(work: Promise<T>, dead: Promise<never>, deadlineMs: number): Promise<T> {

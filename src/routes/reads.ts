@@ -76,10 +76,15 @@ const sendMessage = createRoute({
 /** The routes that read from (or write through) the session's bot. Mounted behind requireSession + requireBot. */
 export function readRoutes() {
   return createRouter()
-    .openapi(guilds, async (c) => sendJsonText(c, unwrap(await c.get('bot').call((bot) => bot.listGuilds()))))
+    // guild and channel lists come from the gateway's cache the worker keeps fresh; the RPC only until it is filled
+    .openapi(guilds, async (c) => {
+      const bot = c.get('bot')
+      return sendJsonText(c, bot.cache.guilds() ?? unwrap(await bot.call((worker) => worker.listGuilds())))
+    })
     .openapi(channels, async (c) => {
-      const { guildId } = c.req.valid('query')
-      return sendJsonText(c, unwrap(await c.get('bot').call((bot) => bot.listChannels(guildId ?? null))))
+      const guildId = c.req.valid('query').guildId ?? null
+      const bot = c.get('bot')
+      return sendJsonText(c, bot.cache.channels(guildId) ?? unwrap(await bot.call((worker) => worker.listChannels(guildId))))
     })
     .openapi(members, async (c) => {
       const { guildId, limit, after } = c.req.valid('query')
