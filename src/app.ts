@@ -2,13 +2,17 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { secureHeaders } from 'hono/secure-headers'
-import { requireBot, requireSession } from './auth.ts'
+import { requireAdmin } from './admin-auth.ts'
+import { guardInvalidBudget, requireBot, requireSession } from './auth.ts'
 import type { Config } from './config.ts'
 import type { AppEnv } from './env.ts'
 import { AppError, toAppError } from './errors.ts'
+import type { InvalidRequestBudget } from './invalid-budget.ts'
 import type { Logger } from './log.ts'
+import type { Metrics } from './metrics.ts'
 import type { BotPool } from './pool/pool.ts'
 import { requestLogger } from './request-log.ts'
+import { adminRoutes } from './routes/admin.ts'
 import { authRoutes } from './routes/auth.ts'
 import { docsRoutes } from './routes/docs.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -16,13 +20,23 @@ import { readRoutes } from './routes/reads.ts'
 import { createMethodCheck } from './routes/methods.ts'
 import type { SessionStore } from './sessions/store.ts'
 
-export type AppDeps = { config: Config; log: Logger; pool: BotPool; sessions: SessionStore }
+export type AppDeps = {
+  config: Config
+  log: Logger
+  pool: BotPool
+  sessions: SessionStore
+  metrics: Metrics
+  budget: InvalidRequestBudget
+  adminToken: string
+  isReady: () => boolean
+  eventLoopLagMs: () => number
+}
 
 export function createApp(deps: AppDeps) {
-  const { config, log, pool, sessions } = deps
+  const { config, log, pool, sessions, metrics, budget } = deps
   const app = new OpenAPIHono<AppEnv>()
 
-  app.use(requestLogger(log))
+  app.use(requestLogger(log, metrics))
   app.use(secureHeaders())
   // No origins configured: no CORS headers at all, so browsers keep cross-origin pages out.
   if (config.CORS_ORIGINS.length > 0) {
@@ -37,13 +51,21 @@ export function createApp(deps: AppDeps) {
     }),
   )
   const dataRoutes = ['/api/guilds', '/api/channels', '/api/members', '/api/messages']
-  for (const path of dataRoutes) app.use(path, requireSession(sessions), requireBot(pool))
+  for (const path of dataRoutes) app.use(path, requireSession(sessions), requireBot(pool, sessions))
+  // members and messages call Discord: near Discord's invalid-request ban, fail fast instead
+  for (const path of ['/api/members', '/api/messages']) app.use(path, guardInvalidBudget(budget))
+  const admin = requireAdmin(deps.adminToken)
+  app.use('/admin/*', admin)
+  if (!config.METRICS_PUBLIC) app.use('/metrics', admin)
 
-  app.route('/', healthRoutes())
+  app.route('/', healthRoutes(deps.isReady))
+  app.route('/', adminRoutes({ pool, sessions, budget, eventLoopLagMs: deps.eventLoopLagMs }))
+  app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }))
   app.route('/', authRoutes({ sessions, pool }))
   app.route('/', readRoutes())
   app.route('/', docsRoutes())
 
+  app.openAPIRegistry.registerComponent('securitySchemes', 'admin', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' })
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
     type: 'apiKey',
     in: 'header',

@@ -1,5 +1,6 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from './env.ts'
+import type { InvalidRequestBudget } from './invalid-budget.ts'
 import { AppError } from './errors.ts'
 import { sessionLabel } from './log.ts'
 import type { BotPool } from './pool/pool.ts'
@@ -27,16 +28,35 @@ export function requireSession(sessions: SessionStore) {
   })
 }
 
-/** The session's running bot → c.var.bot, else 503: its worker is gone. Runs after requireSession. */
-export function requireBot(pool: BotPool) {
+/** The session's bot → c.var.bot. Runs after requireSession. */
+export function requireBot(pool: BotPool, sessions: SessionStore) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const bot = pool.get(c.get('session').botKey)
-    if (!bot || bot.state() === 'exited') {
-      throw new AppError(503, 'bot_unavailable', 'The bot is unavailable: its worker stopped; log in again', {
-        headers: { 'Retry-After': '1' },
-      })
+    const { botKey, sessionId } = c.get('session')
+    const bot = pool.get(botKey)
+    if (!bot) {
+      // its sessions were ended while this one was in flight, or Discord revoked the token
+      await sessions.delete(sessionId)
+      if (pool.wasRevoked(botKey)) throw new AppError(401, 'unauthorized', 'Discord rejected the token; log in again')
+      throw new AppError(401, 'unauthorized', 'The bot of this session is no longer running; log in again')
+    }
+    const state = bot.state()
+    if (state === 'failed' || state === 'stopping') {
+      // guild and channel lists could still come from the cache, but they would hide the outage
+      throw new AppError(503, 'bot_unavailable', `The bot is ${state === 'failed' ? 'failed; an admin must restart it' : 'stopping'}`)
     }
     c.set('bot', bot)
+    await next()
+  })
+}
+
+/** Discord bans an IP past 10 000 invalid requests in 10 minutes: once near, stop calling it for a while. */
+export function guardInvalidBudget(budget: InvalidRequestBudget) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    if (budget.exhausted()) {
+      throw new AppError(503, 'discord_unavailable', "Too many invalid requests to Discord in 10 minutes; holding off to avoid Discord's IP ban", {
+        headers: { 'Retry-After': '60' },
+      })
+    }
     await next()
   })
 }

@@ -33,6 +33,26 @@ const EnvSchema = z.object({
   MAX_BOTS: z.coerce.number().int().positive().max(10_000).default(500),
   // Workers kept spawned with discord.js loaded, so a login never waits for a cold start.
   WARM_SPARE_WORKERS: z.coerce.number().int().min(0).max(1).default(1),
+  // Supervision: OTP-style intensity (more than RESTART_MAX restarts within RESTART_WINDOW_MS → failed),
+  // exponential backoff with jitter, reset after RESTART_STABLE_MS of good health.
+  RESTART_MAX: z.coerce.number().int().min(0).max(1000).default(5),
+  RESTART_WINDOW_MS: positiveMs(60_000),
+  RESTART_BACKOFF_BASE_MS: positiveMs(100),
+  RESTART_BACKOFF_MAX_MS: positiveMs(10_000),
+  RESTART_STABLE_MS: positiveMs(60_000),
+  // How long a call may wait for a restarting bot before answering 503 with Retry-After.
+  RESTART_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+  HEALTH_CHECK_INTERVAL_MS: positiveMs(5_000),
+  HEALTH_CHECK_TIMEOUT_MS: positiveMs(2_000),
+  // A worker whose JS heap passes this is recycled gracefully (like pm2's max_memory_restart).
+  WORKER_MAX_HEAP_MB: z.coerce.number().int().min(16).max(65_536).default(512),
+  // Automatic restarts refuse to IDENTIFY when Discord says this few (or fewer) are left today.
+  IDENTIFY_RESERVE: z.coerce.number().int().min(0).max(1000).default(10),
+  // Discord bans an IP past 10 000 invalid requests (401/403/429) in 10 minutes: fail fast before that.
+  INVALID_REQUEST_LIMIT: z.coerce.number().int().positive().max(10_000).default(9_000),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  METRICS_PUBLIC: z.enum(['0', '1']).default('0').transform((flag) => flag === '1'),
+  SHUTDOWN_GRACE_MS: positiveMs(10_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().max(10_000_000).default(64 * 1024),
   // Off by default: lets tests make a worker throw, reject, exit or hang on purpose.
   WORKER_TEST_HOOKS: z.enum(['0', '1']).default('0').transform((flag) => flag === '1'),

@@ -28,6 +28,11 @@ export type BotStartOptions = {
   loginTimeoutMs: number
   /** Discord calls must settle within this, so the gateway's RPC deadline is never the one that fires. */
   requestDeadlineMs: number
+  /**
+   * Refuse to IDENTIFY when Discord's session_start_limit.remaining is at or below this (1 000 a day per bot):
+   * a crash loop must not burn the day's budget. 0 for a login a user asked for.
+   */
+  identifyReserve: number
   /** Lets tests break the worker on purpose (WORKER_TEST_HOOKS=1). */
   testHooks: boolean
 }
@@ -38,13 +43,23 @@ export type BotIdentity = {
   avatar: string | null
   intents: IntentFlags
   guildCount: number
+  /** Discord's session_start_limit as read before this login's IDENTIFY. */
+  identifiesLeft: number
+  identifiesResetAt: number
 }
 
+/** Counters are totals since the worker started; the gateway turns them into rates. */
 export type BotStats = {
   ready: boolean
   guildCount: number
   gatewayPingMs: number
   heapUsedBytes: number
+  restCalls: number
+  /** 429s Discord sent this bot. */
+  rateLimited: number
+  /** 401, 403 and 429 answers: what Discord counts toward its per-IP ban (10 000 per 10 minutes). */
+  invalidRequests: number
+  gatewayEvents: number
 }
 
 export type NewMessage = { channelId: string; content: string }
@@ -56,11 +71,13 @@ export type NewMessage = { channelId: string; content: string }
 export type WorkerPush =
   | { botvisor: 'guilds'; body: JsonText; guildIds: string[] }
   | { botvisor: 'channels'; guildId: string; body: JsonText | null }
+  /** The gateway connection's fate: discord.js resuming it, done, or Discord refusing the token (4004, 401). */
+  | { botvisor: 'gateway'; status: 'reconnecting' | 'ready' | 'revoked' | 'closed'; code?: number }
 
 export const isWorkerPush = (data: unknown): data is WorkerPush =>
   typeof data === 'object' && data !== null && 'botvisor' in data
 
-export type TestFault = 'throw' | 'reject' | 'exit' | 'hang'
+export type TestFault = 'throw' | 'reject' | 'exit' | 'hang' | 'grow'
 
 export interface BotWorkerApi {
   /** Logs in and resolves once the gateway is READY with every guild received. */

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'bot_unavailable'
   | 'bot_timeout'
   | 'capacity_reached'
+  | 'shutting_down'
   | 'internal'
 
 export class AppError extends Error {

@@ -1,6 +1,10 @@
+import { nanoid } from 'nanoid'
 import { createApp } from './app.ts'
 import type { Config } from './config.ts'
+import { watchEventLoopLag } from './event-loop-lag.ts'
+import { createInvalidRequestBudget } from './invalid-budget.ts'
 import type { Logger } from './log.ts'
+import { createMetrics } from './metrics.ts'
 import { createPool, type BotPool } from './pool/pool.ts'
 import { createMemorySessionStore, type SessionStore } from './sessions/store.ts'
 
@@ -8,24 +12,72 @@ export type Service = {
   url: string
   pool: BotPool
   sessions: SessionStore
-  stop(): Promise<void>
+  /** ADMIN_TOKEN, or the one generated at start when it was not set. */
+  adminToken: string
+  adminTokenGenerated: boolean
+  /** Stops taking requests, lets in-flight ones finish (bounded), then stops every bot. */
+  stop(graceMs?: number): Promise<void>
 }
 
-/** The whole gateway: sessions, the worker pool and the HTTP server. main.ts and the tests both start it here. */
+/** The whole gateway: sessions, the supervised worker pool and the HTTP server. main.ts and the tests start it here. */
 export function startService(config: Config, log: Logger): Service {
   const sessions = createMemorySessionStore()
-  const pool = createPool({ config, log })
-  const app = createApp({ config, log, pool, sessions })
+  const budget = createInvalidRequestBudget(config.INVALID_REQUEST_LIMIT)
+  const lag = watchEventLoopLag()
+  let pool: BotPool | undefined
+  const metrics = createMetrics({ snapshots: () => pool?.snapshots() ?? [], budget })
+  // The workers' counters are totals per worker; the budget wants what is new since the last look.
+  const lastInvalid = new Map<string, number>()
+  pool = createPool({
+    config,
+    log,
+    hooks: {
+      onRpc: metrics.observeRpc,
+      onTransition: (_from, to, reason) => {
+        if (to === 'restarting' || (to === 'starting' && reason.startsWith('admin'))) metrics.countRestart(reason)
+      },
+      onStats: (snapshot) => {
+        const total = snapshot.stats?.invalidRequests ?? 0
+        const previous = lastInvalid.get(snapshot.workerId) ?? 0
+        budget.add(total >= previous ? total - previous : total) // a smaller total: a new worker started over
+        lastInvalid.set(snapshot.workerId, total)
+      },
+    },
+  })
+  const adminToken = config.ADMIN_TOKEN ?? nanoid(32)
+  let accepting = true
+  const app = createApp({
+    config,
+    log,
+    pool,
+    sessions,
+    metrics,
+    budget,
+    adminToken,
+    isReady: () => accepting,
+    eventLoopLagMs: lag.lagMs,
+  })
   // development: false keeps Bun's error page (with stack traces) away from clients.
   const server = Bun.serve({ port: config.PORT, hostname: config.HOST, fetch: app.fetch, development: false })
   const host = server.hostname?.includes(':') ? `[${server.hostname}]` : server.hostname
+  const running = pool
   return {
     url: `http://${host}:${server.port}`,
-    pool,
+    pool: running,
     sessions,
-    async stop() {
+    adminToken,
+    adminTokenGenerated: config.ADMIN_TOKEN === undefined,
+    async stop(graceMs = config.SHUTDOWN_GRACE_MS) {
+      accepting = false
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const graceOver = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs)
+      })
+      // stop(false): no new connections; the requests in flight run to their end, within the grace period
+      await Promise.race([server.stop(false), graceOver]).finally(() => clearTimeout(timer))
+      await running.stopAll()
       await server.stop(true)
-      await pool.stopAll()
+      lag.stop()
     },
   }
 }

@@ -1,14 +1,19 @@
-import { describe, expect, test } from 'bun:test'
-import { createApp } from '../src/app.ts'
+import { afterAll, describe, expect, test } from 'bun:test'
 import { loadConfig } from '../src/config.ts'
 import { createLogger } from '../src/log.ts'
-import { createPool } from '../src/pool/pool.ts'
-import { createMemorySessionStore } from '../src/sessions/store.ts'
+import { startService } from '../src/service.ts'
 
-// These routes never reach a worker, so the app is driven in-process with app.request().
-const config = loadConfig({ LOG_LEVEL: 'silent', CORS_ORIGINS: 'https://dashboard.example', BODY_LIMIT_BYTES: '1024', WARM_SPARE_WORKERS: '0' })
-const log = createLogger('silent')
-const app = createApp({ config, log, pool: createPool({ config, log }), sessions: createMemorySessionStore() })
+// These routes never reach a worker or Discord: the service runs without a spare worker.
+const config = loadConfig({
+  PORT: '0',
+  LOG_LEVEL: 'silent',
+  CORS_ORIGINS: 'https://dashboard.example',
+  BODY_LIMIT_BYTES: '1024',
+  WARM_SPARE_WORKERS: '0',
+})
+const service = startService(config, createLogger('silent'))
+afterAll(() => service.stop())
+const app = { request: (path: string, init?: RequestInit) => fetch(service.url + path, init) }
 const send = async (path: string, init?: RequestInit) => {
   const res = await app.request(path, init)
   return { res, json: (await res.json()) as Record<string, unknown> }

@@ -1,58 +1,81 @@
 import type { Client } from 'discord.js'
-import { Routes, type APIGuildMember, type APIMessage } from 'discord-api-types/v10'
-import type { BotIdentity, BotStartOptions, BotWorkerApi, Page, RpcResult, TestFault, WorkerPush } from '../src/contract.ts'
+import { Routes, type RESTGetAPIGatewayBotResult } from 'discord-api-types/v10'
+import type { BotIdentity, BotStartOptions, BotWorkerApi, RpcFailure, RpcResult, TestFault, WorkerPush } from '../src/contract.ts'
 import { PRIVILEGED_INTENTS, withoutPrivileged } from '../src/intents.ts'
 import { createClient, loginUntilReady } from './client.ts'
 import { failure, guarded, toFailure } from './failures.ts'
 import { pushCaches, serializeChannels, serializeGuilds } from './push.ts'
-import { toMember, toMessage } from './shapes.ts'
-
-const DISCORD_MEMBER_PAGE = 1000
-const DISCORD_MESSAGE_PAGE = 100
+import { listMembers, listMessages, sendMessage } from './reads.ts'
+import { watchClient, type Telemetry } from './telemetry.ts'
 
 const missingIntent = (name: string) =>
   failure(403, 0, `The bot's application does not have the privileged ${name} intent enabled`)
 
-/** Everything one worker does for its bot. One discord.js client, created by start(). */
+type Running = { client: Client<true>; intents: number; telemetry: Telemetry; stopPushing: () => void }
+
+/** Everything one worker does for its bot: one discord.js client, created by start(). */
 export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi {
-  let client: Client<true> | undefined
-  let stopPushing: (() => void) | undefined
-  let options: BotStartOptions | undefined
-  let granted = 0
+  let running: Running | undefined
+  let testHooks = false
 
-  const requireClient = (): Client<true> => {
-    if (!client) throw new Error('bot not started')
-    return client
+  const requireRunning = (): Running => {
+    if (!running) throw new Error('bot not started')
+    return running
   }
-  const has = (bit: number) => (granted & bit) === bit
+  const has = (bit: number) => ((running?.intents ?? 0) & bit) === bit
 
-  async function login(start: BotStartOptions, intents: number) {
-    const fresh = createClient({ ...start, intents })
-    const outcome = await loginUntilReady(fresh, start.token, start.loginTimeoutMs).catch(async (err: unknown) => {
-      await fresh.destroy()
-      throw err
-    })
-    if (outcome.kind !== 'ready') await fresh.destroy()
-    return outcome
-  }
-
-  async function start(start: BotStartOptions): Promise<RpcResult<BotIdentity>> {
-    options = start
+  async function login(options: BotStartOptions, intents: number) {
+    const client = createClient({ ...options, intents })
     try {
-      let intents = start.intents
-      let outcome = await login(start, intents)
+      client.rest.setToken(options.token)
+      // discord.js reads this too, but does not tell how many IDENTIFYs are left before it spends one
+      const gateway = (await client.rest.get(Routes.gatewayBot())) as RESTGetAPIGatewayBotResult
+      const limit = gateway.session_start_limit
+      if (limit.remaining <= options.identifyReserve) {
+        await client.destroy()
+        const resetAt = new Date(Date.now() + limit.reset_after).toISOString()
+        return { kind: 'budget' as const, detail: `only ${limit.remaining} IDENTIFYs left today (resets ${resetAt})` }
+      }
+      const outcome = await loginUntilReady(client, options.token, options.loginTimeoutMs)
+      if (outcome.kind !== 'ready') await client.destroy()
+      return { ...outcome, limit }
+    } catch (err) {
+      await client.destroy()
+      throw err
+    }
+  }
+
+  async function start(options: BotStartOptions): Promise<RpcResult<BotIdentity>> {
+    testHooks = options.testHooks
+    try {
+      let intents = options.intents
+      let outcome = await login(options, intents)
       if (outcome.kind === 'disallowed_intents' && withoutPrivileged(intents) !== intents) {
         // Discord closed with 4014: the application lacks a privileged intent. Serve what it may have.
         intents = withoutPrivileged(intents)
-        outcome = await login(start, intents)
+        outcome = await login(options, intents)
       }
       switch (outcome.kind) {
-        case 'ready':
-          client = outcome.client
-          granted = intents
+        case 'ready': {
+          const { client, limit } = outcome
+          const telemetry = watchClient(client, push)
           // the snapshot is posted before start's reply, so the gateway has it when login returns
-          stopPushing = pushCaches(outcome.client, push)
-          return { ok: true, value: identity(outcome.client) }
+          running = { client, intents, telemetry, stopPushing: pushCaches(client, push) }
+          return {
+            ok: true,
+            value: {
+              botId: client.user.id,
+              username: client.user.username,
+              avatar: client.user.avatar,
+              intents: { guildMembers: has(PRIVILEGED_INTENTS.GuildMembers), messageContent: has(PRIVILEGED_INTENTS.MessageContent) },
+              guildCount: client.guilds.cache.size,
+              identifiesLeft: limit.remaining - 1,
+              identifiesResetAt: Date.now() + limit.reset_after,
+            },
+          }
+        }
+        case 'budget':
+          return failure(429, 0, outcome.detail)
         case 'token_rejected':
           return failure(401, 0, 'Discord rejected the token')
         case 'disallowed_intents':
@@ -65,117 +88,77 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
     }
   }
 
-  function identity(ready: Client<true>): BotIdentity {
-    return {
-      botId: ready.user.id,
-      username: ready.user.username,
-      avatar: ready.user.avatar,
-      intents: { guildMembers: has(PRIVILEGED_INTENTS.GuildMembers), messageContent: has(PRIVILEGED_INTENTS.MessageContent) },
-      guildCount: ready.guilds.cache.size,
-    }
+  /** A 401 on a read may be a revoked token: confirm with GET /users/@me before telling the gateway. */
+  async function confirmRevoked(): Promise<void> {
+    const client = running?.client
+    if (!client) return
+    const check = await guarded(() => client.rest.get(Routes.user('@me')))
+    if (!check.ok && check.status === 401) push({ botvisor: 'gateway', status: 'revoked', code: 401 })
   }
 
-  const findGuild = (guildId: string | null) => {
-    const guilds = requireClient().guilds.cache
+  /** Runs a read; our own checks fail with Discord's codes, thrown as RpcFailure data. */
+  async function answer<T>(work: (client: Client<true>) => Promise<T>): Promise<RpcResult<T>> {
+    const result = await guarded(() => work(requireRunning().client)).catch((err: unknown) => {
+      if (isRpcFailure(err)) return err
+      throw err
+    })
+    if (!result.ok && result.status === 401) void confirmRevoked() // settles on its own; failures are data
+    return result
+  }
+
+  const findGuild = (client: Client<true>, guildId: string | null) => {
+    const guilds = client.guilds.cache
     if (guildId === null) {
-      if (guilds.size === 1) return guilds.first()!
-      throw failure(400, 0, `The bot is in ${guilds.size} guilds: pass guildId`)
+      const only = guilds.size === 1 ? guilds.first() : undefined
+      if (!only) throw failure(400, 0, `The bot is in ${guilds.size} guilds: pass guildId`)
+      return only
     }
     const guild = guilds.get(guildId)
     if (!guild) throw failure(404, 10004, 'Unknown guild')
     return guild
   }
 
-  /** Our own checks fail with Discord's codes, thrown as RpcFailure data and caught here. */
-  const answer = async <T>(work: () => Promise<T>): Promise<RpcResult<T>> =>
-    guarded(work).catch((err: unknown) => {
-      if (typeof err === 'object' && err !== null && 'ok' in err) return err as RpcResult<T>
-      throw err
-    })
-
-  async function pageThrough<Item extends { id: string }>(
-    limit: number,
-    pageSize: number,
-    fetchPage: (size: number, cursor: string | null) => Promise<Item[]>,
-    cursor: string | null,
-    toOutput: (item: Item) => unknown,
-  ): Promise<Page> {
-    const collected: Item[] = []
-    while (collected.length < limit) {
-      const size = Math.min(pageSize, limit - collected.length)
-      const page = await fetchPage(size, cursor)
-      collected.push(...page)
-      if (page.length < size) break
-      cursor = page.at(-1)!.id
-    }
-    const full = collected.length === limit
-    return { body: JSON.stringify(collected.map(toOutput)), nextCursor: full ? (collected.at(-1)?.id ?? null) : null }
-  }
-
-  const api: BotWorkerApi = {
+  return {
     start,
     async stats() {
-      const ready = client
-      return {
-        ready: ready?.isReady() ?? false,
-        guildCount: ready?.guilds.cache.size ?? 0,
-        gatewayPingMs: ready?.ws.ping ?? -1,
-        heapUsedBytes: process.memoryUsage().heapUsed,
-      }
+      return (
+        running?.telemetry.stats() ?? {
+          ready: false, guildCount: 0, gatewayPingMs: -1, heapUsedBytes: process.memoryUsage().heapUsed,
+          restCalls: 0, rateLimited: 0, invalidRequests: 0, gatewayEvents: 0,
+        }
+      )
     },
-    listGuilds: () => answer(async () => serializeGuilds(requireClient()).body),
-    listChannels: (guildId) => answer(async () => serializeChannels(findGuild(guildId))),
+    listGuilds: () => answer(async (client) => serializeGuilds(client).body),
+    listChannels: (guildId) => answer(async (client) => serializeChannels(findGuild(client, guildId))),
     listMembers: (guildId, limit, after) =>
-      answer(async () => {
+      answer(async (client) => {
         if (!has(PRIVILEGED_INTENTS.GuildMembers)) throw missingIntent('GuildMembers')
-        const guild = findGuild(guildId)
-        const rest = requireClient().rest
-        // Discord pages members by ascending id: `after` is the last id of the previous page.
-        return pageThrough<APIGuildMember & { id: string }>(
-          limit,
-          DISCORD_MEMBER_PAGE,
-          async (size, cursor) => {
-            const query = new URLSearchParams({ limit: String(size), ...(cursor ? { after: cursor } : {}) })
-            const page = (await rest.get(Routes.guildMembers(guild.id), { query })) as APIGuildMember[]
-            return page.map((member) => Object.assign(member, { id: member.user.id }))
-          },
-          after,
-          (member) => toMember(member),
-        )
+        return listMembers(client, findGuild(client, guildId).id, limit, after)
       }),
     listMessages: (channelId, limit, before) =>
-      answer(async () => {
+      answer(async (client) => {
         if (!has(PRIVILEGED_INTENTS.MessageContent)) throw missingIntent('MessageContent')
-        const rest = requireClient().rest
-        return pageThrough<APIMessage>(
-          limit,
-          DISCORD_MESSAGE_PAGE,
-          async (size, cursor) => {
-            const query = new URLSearchParams({ limit: String(size), ...(cursor ? { before: cursor } : {}) })
-            return (await rest.get(Routes.channelMessages(channelId), { query })) as APIMessage[]
-          },
-          before,
-          toMessage,
-        )
+        return listMessages(client, channelId, limit, before)
       }),
-    sendMessage: ({ channelId, content }) =>
-      answer(async () => {
-        const sent = (await requireClient().rest.post(Routes.channelMessages(channelId), { body: { content } })) as APIMessage
-        return JSON.stringify(toMessage(sent))
-      }),
+    sendMessage: (message) => answer((client) => sendMessage(client, message)),
     async stop() {
-      const stopping = client
-      client = undefined
-      stopPushing?.()
-      await stopping?.destroy()
+      const stopping = running
+      running = undefined
+      stopping?.stopPushing()
+      stopping?.telemetry.dispose()
+      await stopping?.client.destroy()
     },
     async injectFault(fault: TestFault) {
-      if (!options?.testHooks) throw new Error('test hooks are disabled')
+      if (!testHooks) throw new Error('test hooks are disabled')
       breakOnPurpose(fault)
     },
   }
-  return api
 }
+
+const isRpcFailure = (value: unknown): value is RpcFailure =>
+  typeof value === 'object' && value !== null && 'ok' in value && value.ok === false
+
+const grown: unknown[] = []
 
 function breakOnPurpose(fault: TestFault): void {
   switch (fault) {
@@ -196,6 +179,10 @@ function breakOnPurpose(fault: TestFault): void {
           // spin forever: the worker stops answering, the gateway must not notice
         }
       })
+      return
+    case 'grow':
+      // ~200 MB of live objects: past any sane heap watermark
+      for (let i = 0; i < 200; i++) grown.push(Array.from({ length: 131_072 }, (_, j) => j))
       return
   }
 }

@@ -1,6 +1,7 @@
-import { Events, type Channel, type Client, type ClientEvents, type Guild } from 'discord.js'
+import { Events, type Channel, type Client, type Guild } from 'discord.js'
 import type { WorkerPush } from '../src/contract.ts'
 import { toChannel, toGuild } from './shapes.ts'
+import { subscribe, unsubscribeAll } from './subscribe.ts'
 
 export function serializeGuilds(client: Client<true>): Extract<WorkerPush, { botvisor: 'guilds' }> {
   const guilds = [...client.guilds.cache.values()]
@@ -52,21 +53,14 @@ export function pushCaches(client: Client<true>, push: (message: WorkerPush) => 
   const onGuildUpdate = (_old: unknown, guild: { id: string }) => onGuild(guild)
   // member counts move with joins and leaves: the guild list shows them
   const onMember = (member: { guild: { id: string } }) => mark(member.guild.id, true)
-  const subscribe = <Event extends keyof ClientEvents>(event: Event, listener: (...args: ClientEvents[Event]) => void) => {
-    client.on(event, listener)
-    return () => void client.off(event, listener)
-  }
-  const unsubscribers = [
-    subscribe(Events.GuildCreate, onGuild),
-    subscribe(Events.GuildDelete, onGuild),
-    subscribe(Events.GuildUpdate, onGuildUpdate),
-    subscribe(Events.GuildMemberAdd, onMember),
-    subscribe(Events.GuildMemberRemove, onMember),
-    subscribe(Events.ChannelCreate, onChannel),
-    subscribe(Events.ChannelDelete, onChannel),
-    subscribe(Events.ChannelUpdate, onChannelUpdate),
-  ]
-  return () => {
-    for (const unsubscribe of unsubscribers) unsubscribe()
-  }
+  return unsubscribeAll([
+    subscribe(client, Events.GuildCreate, onGuild),
+    subscribe(client, Events.GuildDelete, onGuild),
+    subscribe(client, Events.GuildUpdate, onGuildUpdate),
+    subscribe(client, Events.GuildMemberAdd, onMember),
+    subscribe(client, Events.GuildMemberRemove, onMember),
+    subscribe(client, Events.ChannelCreate, onChannel),
+    subscribe(client, Events.ChannelDelete, onChannel),
+    subscribe(client, Events.ChannelUpdate, onChannelUpdate),
+  ])
 }

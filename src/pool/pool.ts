@@ -1,181 +1,123 @@
 import { nanoid } from 'nanoid'
 import type { Config } from '../config.ts'
-import type { BotIdentity } from '../contract.ts'
-import { AppError, fromRpcFailure } from '../errors.ts'
+import { AppError } from '../errors.ts'
 import type { Logger } from '../log.ts'
-import { createBotCache, type BotCache } from './bot-cache.ts'
-import { connectWorker, type ConnectedWorker, type WorkerCall } from './remote.ts'
+import { createSpawner } from './spawner.ts'
+import { superviseBot, type BotHandle, type SupervisedBot, type SupervisorDeps, type WorkerSnapshot } from './supervisor.ts'
 
-const WORKER_URL = new URL('../../workers/bot.worker.ts', import.meta.url)
-/** A clean stop gets this long to destroy its client before the worker is terminated anyway. */
-const STOP_GRACE_MS = 2_000
-
-export type BotState = 'starting' | 'ready' | 'exited'
-
-/** One bot as the gateway sees it: never its discord.js objects, only a way to call its worker. */
-export type BotHandle = {
-  botKey: string
-  workerId: string
-  identity: BotIdentity
-  startedAt: number
-  state(): BotState
-  exitReason(): string | undefined
-  call: WorkerCall
-  /** Guild and channel lists the worker keeps fresh: served without an RPC. */
-  cache: BotCache
-}
+export type { BotHandle }
 
 export interface BotPool {
   /** The bot's running worker, started and logged in if needed; one worker per token, ever. */
   acquire(token: string): Promise<BotHandle>
   get(botKey: string): BotHandle | undefined
+  /** Discord refused this bot's token after it logged in: its sessions must end. */
+  wasRevoked(botKey: string): boolean
   /** Logs the bot out and ends its worker (its last session ended). */
   release(botKey: string): Promise<void>
   list(): BotHandle[]
+  snapshots(): WorkerSnapshot[]
+  snapshot(workerId: string): WorkerSnapshot | undefined
+  /** Admin: a fresh worker for this bot, from any state (also out of `failed`). */
+  restart(workerId: string): Promise<WorkerSnapshot | undefined>
+  /** Admin: stops the bot; returns its bot key so its sessions can be ended. */
+  remove(workerId: string): Promise<string | undefined>
+  /** One round of health checks (the pool also runs them on its own timer). */
+  checkHealth(): Promise<void>
   stopAll(): Promise<void>
 }
 
 /** The token itself is the credential: the pool files bots under a hash of it. */
 export const botKeyOf = (token: string): string => new Bun.CryptoHasher('sha256').update(token).digest('hex')
 
-type Entry = { starting: Promise<BotHandle>; worker: ConnectedWorker; cache: BotCache; handle?: BotHandle }
+export type PoolHooks = Pick<SupervisorDeps, 'onTransition' | 'onRpc'> & {
+  onStats?: (snapshot: WorkerSnapshot) => void
+}
 
-export function createPool(deps: { config: Config; log: Logger }): BotPool {
-  const { config, log } = deps
-  const entries = new Map<string, Entry>()
+export function createPool(deps: { config: Config; log: Logger; hooks?: PoolHooks }): BotPool {
+  const { config, log, hooks = {} } = deps
+  const bots = new Map<string, SupervisedBot>()
+  const revoked = new Set<string>()
+  const spawner = createSpawner({ rpcTimeoutMs: config.RPC_TIMEOUT_MS, spares: config.WARM_SPARE_WORKERS })
+  const byWorkerId = (workerId: string) => [...bots.values()].find((bot) => bot.workerId === workerId)
 
-  type Spawned = { worker: ConnectedWorker; cache: BotCache }
-  function spawn(): Spawned {
-    const cache = createBotCache()
-    const worker = new Worker(WORKER_URL, { type: 'module' })
-    // listeners go on before any await: a message sent before we listen is lost (FACTS.md)
-    return { worker: connectWorker(worker, config.RPC_TIMEOUT_MS, cache.apply), cache }
-  }
-
-  // A spare worker with discord.js already loaded: a login skips the ~200 ms cold spawn (FACTS.md).
-  let spare: Spawned | undefined
-  let refill: ReturnType<typeof setTimeout> | undefined
-  function takeWorker(): Spawned {
-    const taken = spare?.worker.isAlive() ? spare : spawn()
-    spare = undefined
-    if (config.WARM_SPARE_WORKERS > 0 && refill === undefined) {
-      // after this login's burst, not during it: spawning is CPU-bound on a 2-core box
-      refill = setTimeout(() => {
-        refill = undefined
-        spare ??= spawn()
-      }, 50)
-    }
-    return taken
-  }
-
-  async function start(botKey: string, token: string, workerId: string, worker: ConnectedWorker, cache: BotCache): Promise<BotHandle> {
-    const startedAt = Date.now()
-    // 4014 makes the worker log in twice (with, then without privileged intents): allow both.
-    const result = await worker
-      .call(
-        (bot) =>
-          bot.start({
-            token,
-            apiUrl: config.DISCORD_API_URL,
-            intents: config.DISCORD_INTENTS,
-            loginTimeoutMs: config.LOGIN_TIMEOUT_MS,
-            requestDeadlineMs: config.RPC_TIMEOUT_MS,
-            testHooks: config.WORKER_TEST_HOOKS,
-          }),
-        config.LOGIN_TIMEOUT_MS * 2 + 1_000,
-      )
-      .catch((err: unknown) => {
-        if (err instanceof AppError && err.code === 'bot_timeout') {
-          throw new AppError(504, 'discord_timeout', 'Discord did not complete the login in time')
-        }
-        throw err
-      })
-    if (!result.ok) {
-      if (result.status === 401) throw new AppError(401, 'unauthorized', 'Discord rejected the token')
-      throw fromRpcFailure(result)
-    }
-    const workerLog = log.child({ worker: workerId, bot: result.value.botId })
-    workerLog.info({ guilds: result.value.guildCount, intents: result.value.intents, ms: Date.now() - startedAt }, 'worker started')
-    let exitReason: string | undefined
-    void worker.exited.then((why) => {
-      exitReason = why
-      // an exit we asked for removes the entry first; anything else is a crash
-      if (entries.get(botKey)?.worker === worker) workerLog.warn({ reason: why }, 'worker exited unexpectedly')
-      else workerLog.info({ reason: why }, 'worker exited')
-    })
-    return {
+  function launch(botKey: string, token: string): SupervisedBot {
+    const bot = superviseBot({
+      config,
+      log,
+      token,
       botKey,
-      workerId,
-      identity: result.value,
-      startedAt,
-      state: () => (exitReason !== undefined ? 'exited' : 'ready'),
-      exitReason: () => exitReason,
-      call: worker.call,
-      cache,
-    }
+      workerId: nanoid(10),
+      takeWorker: spawner.take,
+      onRevoked: () => {
+        revoked.add(botKey)
+        if (bots.get(botKey) === bot) bots.delete(botKey)
+      },
+      ...hooks,
+    })
+    bots.set(botKey, bot)
+    bot.firstStart.catch(() => {
+      if (bots.get(botKey) === bot) bots.delete(botKey) // a failed login leaves no worker behind
+    })
+    return bot
   }
 
-  function launch(botKey: string, token: string): Entry {
-    const workerId = nanoid(10)
-    const { worker, cache } = takeWorker()
-    const entry: Entry = { worker, cache, starting: start(botKey, token, workerId, worker, cache) }
-    entries.set(botKey, entry)
-    entry.starting.then(
-      (handle) => {
-        entry.handle = handle
-      },
-      (err: unknown) => {
-        // a failed login leaves no worker behind
-        if (entries.get(botKey) === entry) entries.delete(botKey)
-        worker.terminate()
-        log.info({ worker: workerId, reason: err instanceof AppError ? err.code : 'error' }, 'worker start failed')
-      },
+  async function checkHealth() {
+    await Promise.all(
+      [...bots.values()].map(async (bot) => {
+        if (await bot.checkHealth()) hooks.onStats?.(bot.snapshot())
+      }),
     )
-    return entry
   }
-
-  async function stopEntry(botKey: string, entry: Entry): Promise<void> {
-    if (entries.get(botKey) === entry) entries.delete(botKey)
-    if (entry.worker.isAlive()) {
-      await entry.worker.call((bot) => bot.stop(), STOP_GRACE_MS).catch(() => {
-        // already dead or hung: terminate below settles it either way
-      })
-    }
-    entry.worker.terminate()
-    await entry.worker.exited
-  }
-
-  if (config.WARM_SPARE_WORKERS > 0) spare = spawn()
+  const healthTimer = setInterval(() => void checkHealth(), config.HEALTH_CHECK_INTERVAL_MS) // checkHealth never rejects
 
   return {
     async acquire(token) {
       const botKey = botKeyOf(token)
-      const existing = entries.get(botKey)
-      if (existing && existing.worker.isAlive()) return existing.starting
-      if (existing) entries.delete(botKey) // its worker died: start afresh, the sessions carry over
-      const running = [...entries.values()].filter((entry) => entry.worker.isAlive()).length
-      if (running >= config.MAX_BOTS) {
+      const existing = bots.get(botKey)
+      if (existing && existing.state() !== 'stopping') {
+        if (existing.state() === 'failed') throw new AppError(503, 'bot_unavailable', `The bot's worker failed; an admin must restart it`)
+        return existing.firstStart
+      }
+      if (bots.size >= config.MAX_BOTS) {
         throw new AppError(503, 'capacity_reached', `This service runs its maximum of ${config.MAX_BOTS} bots`, {
           headers: { 'Retry-After': '30' },
         })
       }
-      return launch(botKey, token).starting
+      revoked.delete(botKey)
+      return launch(botKey, token).firstStart
     },
-    get(botKey) {
-      return entries.get(botKey)?.handle
-    },
+    get: (botKey) => bots.get(botKey),
+    wasRevoked: (botKey) => revoked.has(botKey),
     async release(botKey) {
-      const entry = entries.get(botKey)
-      if (entry) await stopEntry(botKey, entry)
+      const bot = bots.get(botKey)
+      if (!bot) return
+      bots.delete(botKey)
+      await bot.stop('last session ended')
     },
-    list() {
-      return [...entries.values()].flatMap((entry) => (entry.handle ? [entry.handle] : []))
+    list: () => [...bots.values()],
+    snapshots: () => [...bots.values()].map((bot) => bot.snapshot()),
+    snapshot: (workerId) => byWorkerId(workerId)?.snapshot(),
+    async restart(workerId) {
+      const bot = byWorkerId(workerId)
+      if (!bot) return undefined
+      await bot.restart('admin request')
+      return bot.snapshot()
     },
+    async remove(workerId) {
+      const bot = byWorkerId(workerId)
+      if (!bot) return undefined
+      bots.delete(bot.botKey)
+      await bot.stop('removed by an admin')
+      return bot.botKey
+    },
+    checkHealth,
     async stopAll() {
-      clearTimeout(refill)
-      spare?.worker.terminate()
-      spare = undefined
-      await Promise.all([...entries].map(([botKey, entry]) => stopEntry(botKey, entry)))
+      clearInterval(healthTimer)
+      spawner.stop()
+      const stopping = [...bots.values()]
+      bots.clear()
+      await Promise.all(stopping.map((bot) => bot.stop('service shutting down')))
     },
   }
 }

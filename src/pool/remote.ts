@@ -10,6 +10,8 @@ export type ConnectedWorker = {
   exited: Promise<string>
   isAlive(): boolean
   terminate(): void
+  /** Where the worker's pushes go; a spare worker gets its bot's handler when it is taken. */
+  onPush(handler: (push: WorkerPush) => void): void
 }
 
 /**
@@ -17,11 +19,7 @@ export type ConnectedWorker = {
  * when a reply with its id arrives; a dead worker never replies (FACTS.md), so without this race a
  * crashed bot would hang its callers forever.
  */
-export function connectWorker(
-  worker: Worker,
-  defaultDeadlineMs: number,
-  onPush: (push: WorkerPush) => void,
-): ConnectedWorker {
+export function connectWorker(worker: Worker, defaultDeadlineMs: number): ConnectedWorker {
   // Every method of the contract already returns a Promise of clonable data, so Comlink's Remote<T>
   // is T itself; naming it so keeps the result types precise (Remote maps unions into unions of Promises).
   const remote = wrap<BotWorkerApi>(worker) as unknown as BotWorkerApi
@@ -31,12 +29,16 @@ export function connectWorker(
   let gone: AppError | undefined
   let crash: string | undefined
   const die = (why: string) => {
-    gone ??= new AppError(503, 'bot_unavailable', 'The bot is unavailable: its worker stopped', { cause: why })
+    gone ??= new AppError(503, 'bot_unavailable', 'The bot is unavailable: its worker stopped', {
+      cause: why,
+      headers: { 'Retry-After': '1' },
+    })
     kill(gone)
     markExited(why)
   }
+  let pushHandler: (push: WorkerPush) => void = () => {}
   worker.addEventListener('message', (event: MessageEvent) => {
-    if (isWorkerPush(event.data)) onPush(event.data)
+    if (isWorkerPush(event.data)) pushHandler(event.data)
   })
   // An unhandled rejection closes a worker with code 0 like a clean stop: the error event tells them apart.
   worker.addEventListener('error', (event) => {
@@ -56,6 +58,9 @@ export function connectWorker(
     exited,
     isAlive: () => gone === undefined,
     terminate: () => worker.terminate(),
+    onPush: (handler) => {
+      pushHandler = handler
+    },
   }
 }
 

@@ -49,7 +49,7 @@ export function authRoutes(deps: { sessions: SessionStore; pool: BotPool }) {
   const router = createRouter()
   // logout needs no running bot: a session whose worker died can still be ended
   router.use('/api/auth/logout', requireSession(sessions))
-  router.use('/api/session', requireSession(sessions), requireBot(pool))
+  router.use('/api/session', requireSession(sessions), requireBot(pool, sessions))
 
   return router
     .openapi(login, async (c) => {

@@ -1,5 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env.ts'
+import { AppError } from '../errors.ts'
+import { errorResponses } from '../schemas.ts'
 
 const healthz = createRoute({
   method: 'get',
@@ -11,6 +13,22 @@ const healthz = createRoute({
   },
 })
 
-export function healthRoutes() {
-  return new OpenAPIHono<AppEnv>().openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200))
+const readyz = createRoute({
+  method: 'get',
+  path: '/readyz',
+  tags: ['health'],
+  summary: 'Readiness: taking traffic (false while shutting down)',
+  responses: {
+    200: { description: 'Ready', content: { 'application/json': { schema: z.object({ status: z.literal('ready') }) } } },
+    ...errorResponses(503),
+  },
+})
+
+export function healthRoutes(isReady: () => boolean) {
+  return new OpenAPIHono<AppEnv>()
+    .openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200))
+    .openapi(readyz, (c) => {
+      if (!isReady()) throw new AppError(503, 'shutting_down', 'Shutting down: not taking new work')
+      return c.json({ status: 'ready' as const }, 200)
+    })
 }

@@ -1,0 +1,110 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { InvalidRequestBudget } from './invalid-budget.ts'
+import type { WorkerSnapshot, WorkerState } from './pool/supervisor.ts'
+import { WORKER_STATES } from './pool/supervisor.ts'
+
+/** Restart reasons folded into a few values: a free-text label would grow without bound. */
+export function restartCause(reason: string): string {
+  if (reason.startsWith('hung')) return 'hang'
+  if (reason.startsWith('memory')) return 'memory'
+  if (reason.startsWith('crashed')) return 'crash'
+  if (reason.startsWith('exited')) return 'exit'
+  if (reason.startsWith('Discord closed')) return 'gateway_closed'
+  if (reason.startsWith('restart failed')) return 'restart_failed'
+  if (reason.startsWith('admin')) return 'admin'
+  return 'other'
+}
+
+export type Metrics = ReturnType<typeof createMetrics>
+
+/**
+ * Prometheus metrics in a registry of this service's own (no global state: a test process can run two).
+ * Labels are bounded: route templates, states, causes and bot ids — never session ids.
+ */
+export function createMetrics(sources: { snapshots: () => WorkerSnapshot[]; budget: InvalidRequestBudget }) {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'botvisor_process_' })
+
+  const httpRequests = new Counter({
+    name: 'botvisor_http_requests_total',
+    help: 'HTTP requests by method, route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  })
+  const httpDuration = new Histogram({
+    name: 'botvisor_http_request_duration_seconds',
+    help: 'HTTP request latency by route template',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  })
+  const rpcDuration = new Histogram({
+    name: 'botvisor_worker_rpc_duration_seconds',
+    help: 'Gateway → worker call latency',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1, 5],
+    registers: [registry],
+  })
+  const restarts = new Counter({
+    name: 'botvisor_worker_restarts_total',
+    help: 'Worker restarts by cause',
+    labelNames: ['cause'] as const,
+    registers: [registry],
+  })
+
+  const perBot = (name: string, help: string, read: (snapshot: WorkerSnapshot) => number | undefined) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['bot'] as const,
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const snapshot of sources.snapshots()) {
+          const value = read(snapshot)
+          if (value !== undefined && snapshot.botId) this.set({ bot: snapshot.botId }, value)
+        }
+      },
+    })
+  perBot('botvisor_discord_rest_calls', 'Discord REST calls made by the bot’s current worker', (s) => s.stats?.restCalls)
+  perBot('botvisor_discord_rate_limited', '429s Discord sent the bot’s current worker', (s) => s.stats?.rateLimited)
+  perBot('botvisor_gateway_ping_ms', 'Gateway heartbeat round trip', (s) => s.stats?.gatewayPingMs)
+  perBot('botvisor_worker_heap_bytes', 'JS heap used by the bot’s worker', (s) => s.stats?.heapUsedBytes)
+
+  new Gauge({
+    name: 'botvisor_workers',
+    help: 'Workers by state',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const counts = new Map<WorkerState, number>(WORKER_STATES.map((state) => [state, 0]))
+      for (const snapshot of sources.snapshots()) counts.set(snapshot.state, (counts.get(snapshot.state) ?? 0) + 1)
+      for (const [state, count] of counts) this.set({ state }, count)
+    },
+  })
+  new Gauge({
+    name: 'botvisor_discord_invalid_requests_window',
+    help: 'Invalid Discord requests (401/403/429) in the last 10 minutes, all bots',
+    registers: [registry],
+    collect() {
+      this.set(sources.budget.used())
+    },
+  })
+  new Gauge({
+    name: 'botvisor_discord_invalid_requests_limit',
+    help: 'Where the gateway stops calling Discord (Discord bans the IP at 10 000)',
+    registers: [registry],
+    collect() {
+      this.set(sources.budget.limit)
+    },
+  })
+
+  return {
+    registry,
+    observeRequest(method: string, route: string, status: number, seconds: number) {
+      httpRequests.inc({ method, route, status: String(status) })
+      httpDuration.observe({ method, route }, seconds)
+    },
+    observeRpc: (ms: number) => rpcDuration.observe(ms / 1000),
+    countRestart: (reason: string) => restarts.inc({ cause: restartCause(reason) }),
+  }
+}

@@ -1,0 +1,328 @@
+import type { Config } from '../config.ts'
+import type { BotIdentity, BotStats, RpcResult, WorkerPush } from '../contract.ts'
+import { AppError, fromRpcFailure } from '../errors.ts'
+import type { Logger } from '../log.ts'
+import { createBotCache, type BotCache } from './bot-cache.ts'
+import { createLatencyWindow } from './latency.ts'
+import type { ConnectedWorker, WorkerCall } from './remote.ts'
+import { createRestartPolicy } from './restart-policy.ts'
+
+/**
+ * starting: a worker is logging in · ready: serving · reconnecting: discord.js is resuming the gateway ·
+ * restarting: crashed, waiting out its backoff · failed: too many restarts, until an admin restarts it ·
+ * stopping: logging out for good.
+ */
+export type WorkerState = 'starting' | 'ready' | 'reconnecting' | 'restarting' | 'failed' | 'stopping'
+export const WORKER_STATES: readonly WorkerState[] = ['starting', 'ready', 'reconnecting', 'restarting', 'failed', 'stopping']
+
+/** A clean stop gets this long to destroy its client before the worker is terminated anyway. */
+const STOP_GRACE_MS = 2_000
+
+export type WorkerSnapshot = {
+  workerId: string
+  botId: string
+  botName: string
+  state: WorkerState
+  stateSince: number
+  startedAt: number
+  restarts: number
+  lastExit: { reason: string; at: number } | null
+  lastError: string | null
+  identity: BotIdentity
+  stats: BotStats | null
+  rpcP50Ms: number | null
+  rpcP99Ms: number | null
+  eventsPerSecond: number
+}
+
+/** One bot as the routes see it: never its discord.js objects, only calls into whichever worker serves it. */
+export type BotHandle = {
+  botKey: string
+  workerId: string
+  identity: BotIdentity
+  state(): WorkerState
+  call: WorkerCall
+  /** Guild and channel lists the worker keeps fresh: served without an RPC. */
+  cache: BotCache
+}
+
+export type SupervisedBot = BotHandle & {
+  /** Settles with the first login: a failure there is the caller's answer, not a reason to restart. */
+  firstStart: Promise<BotHandle>
+  restart(reason: string): Promise<void>
+  stop(reason: string): Promise<void>
+  checkHealth(): Promise<BotStats | undefined>
+  snapshot(): WorkerSnapshot
+}
+
+export type SupervisorDeps = {
+  config: Config
+  log: Logger
+  takeWorker: () => ConnectedWorker
+  /** Discord refused the token (close 4004, or a 401 confirmed by GET /users/@me). */
+  onRevoked: () => void
+  onTransition?: (from: WorkerState, to: WorkerState, reason: string) => void
+  onRpc?: (ms: number) => void
+}
+
+const tokenRejected = () => new AppError(401, 'unauthorized', 'Discord rejected the token; log in again')
+
+const unavailable = (message: string, retryAfterSeconds?: number) =>
+  new AppError(503, 'bot_unavailable', message, retryAfterSeconds ? { headers: { 'Retry-After': String(retryAfterSeconds) } } : {})
+
+export function superviseBot(deps: SupervisorDeps & { token: string; botKey: string; workerId: string }): SupervisedBot {
+  const { config, token, botKey, workerId } = deps
+  let log = deps.log.child({ worker: workerId })
+  const cache = createBotCache()
+  const policy = createRestartPolicy({
+    maxRestarts: config.RESTART_MAX,
+    windowMs: config.RESTART_WINDOW_MS,
+    backoffBaseMs: config.RESTART_BACKOFF_BASE_MS,
+    backoffMaxMs: config.RESTART_BACKOFF_MAX_MS,
+    stableAfterMs: config.RESTART_STABLE_MS,
+  })
+  const latency = createLatencyWindow()
+  const firstStart = Promise.withResolvers<BotHandle>()
+  firstStart.promise.catch(() => {}) // the pool awaits it; this keeps an unobserved rejection quiet
+
+  let state: WorkerState = 'starting'
+  let stateSince = Date.now()
+  let everReady = false
+  let current: ConnectedWorker | undefined
+  let upSince = Date.now()
+  let restarts = 0
+  let lastExit: WorkerSnapshot['lastExit'] = null
+  let lastError: string | null = null
+  let restartTimer: ReturnType<typeof setTimeout> | undefined
+  let tokenRevoked = false
+  let stats: { value: BotStats; at: number; eventsPerSecond: number } | undefined
+  const stateWatchers = new Set<() => void>()
+
+  function transition(next: WorkerState, reason: string) {
+    if (next === state) return
+    log.info({ from: state, to: next, reason }, 'worker state')
+    deps.onTransition?.(state, next, reason)
+    state = next
+    stateSince = Date.now()
+    for (const notify of stateWatchers) notify()
+  }
+
+  async function launch(kind: 'login' | 'restart' | 'admin') {
+    transition('starting', kind === 'login' ? 'login' : `${kind} of the worker`)
+    const worker = deps.takeWorker()
+    current = worker
+    worker.onPush(onPush)
+    void worker.exited.then((why) => {
+      if (current === worker) crashed(why) // an exit we asked for clears `current` first
+    })
+    const result: RpcResult<BotIdentity> = await worker
+      .call(
+        (bot) =>
+          bot.start({
+            token,
+            apiUrl: config.DISCORD_API_URL,
+            intents: config.DISCORD_INTENTS,
+            loginTimeoutMs: config.LOGIN_TIMEOUT_MS,
+            requestDeadlineMs: config.RPC_TIMEOUT_MS,
+            identifyReserve: kind === 'restart' ? config.IDENTIFY_RESERVE : 0,
+            testHooks: config.WORKER_TEST_HOOKS,
+          }),
+        // 4014 makes the worker log in twice (with, then without privileged intents): allow both
+        config.LOGIN_TIMEOUT_MS * 2 + 1_000,
+      )
+      .catch((err: unknown) => {
+        const timedOut = err instanceof AppError && err.code === 'bot_timeout'
+        return { ok: false, status: timedOut ? 504 : 503, discordCode: 0, detail: timedOut ? 'login timed out' : String(err) }
+      })
+    if (current !== worker) return // stopped or replaced while logging in
+    if (result.ok) {
+      handle.identity = result.value
+      log = deps.log.child({ worker: workerId, bot: result.value.botId })
+      upSince = Date.now()
+      everReady = true
+      lastError = null
+      transition('ready', kind === 'login' ? 'logged in' : 'logged back in')
+      firstStart.resolve(handle)
+      return
+    }
+    if (!everReady) {
+      await stopWorker()
+      transition('stopping', `login failed: ${result.detail}`)
+      firstStart.reject(loginError(result))
+      return
+    }
+    if (result.status === 401) return revoked()
+    if (result.status === 429) return fail(`refusing to IDENTIFY: ${result.detail}`)
+    crashed(`restart failed: ${result.detail}`)
+  }
+
+  function loginError(result: Extract<RpcResult<unknown>, { ok: false }>): AppError {
+    if (result.status === 401) return new AppError(401, 'unauthorized', 'Discord rejected the token')
+    if (result.status === 504) return new AppError(504, 'discord_timeout', 'Discord did not complete the login in time')
+    if (result.status === 503) return unavailable('The bot worker stopped during login', 1)
+    return fromRpcFailure(result)
+  }
+
+  function crashed(reason: string) {
+    const dead = current
+    current = undefined
+    dead?.terminate()
+    lastExit = { reason, at: Date.now() }
+    if (!everReady) {
+      transition('stopping', `worker died during login: ${reason}`)
+      firstStart.reject(unavailable('The bot worker stopped during login', 1))
+      return
+    }
+    if (state === 'stopping' || state === 'failed') return
+    log.warn({ reason }, 'worker crashed')
+    const decision = policy.onCrash(Date.now(), upSince)
+    if (decision.action === 'fail') {
+      fail(`${decision.restartsInWindow} restarts within ${config.RESTART_WINDOW_MS} ms; last: ${reason}`)
+      return
+    }
+    restarts += 1
+    transition('restarting', `${reason}; retry in ${decision.delayMs} ms`)
+    restartTimer = setTimeout(() => void launch('restart'), decision.delayMs) // launch handles its own failures
+  }
+
+  function fail(reason: string) {
+    lastError = reason
+    transition('failed', reason)
+    void stopWorker() // a failed bot holds no worker; stopWorker never rejects
+  }
+
+  function revoked() {
+    tokenRevoked = true
+    transition('stopping', 'Discord rejected the token')
+    void stopWorker()
+    deps.onRevoked()
+  }
+
+  function onPush(push: WorkerPush) {
+    if (push.botvisor !== 'gateway') return cache.apply(push)
+    switch (push.status) {
+      case 'reconnecting':
+        if (state === 'ready') transition('reconnecting', 'gateway connection lost; discord.js is resuming')
+        return
+      case 'ready':
+        if (state === 'reconnecting') transition('ready', 'gateway resumed')
+        return
+      case 'revoked':
+        return revoked()
+      case 'closed':
+        return crashed(`Discord closed the gateway with code ${push.code}`)
+    }
+  }
+
+  async function stopWorker(): Promise<void> {
+    clearTimeout(restartTimer)
+    const worker = current
+    current = undefined
+    if (!worker) return
+    if (worker.isAlive()) await worker.call((bot) => bot.stop(), STOP_GRACE_MS).catch(() => {}) // hung or dead: terminate settles it
+    worker.terminate()
+    await worker.exited
+  }
+
+  /** Waits (a short bound) while the bot is between workers; then the caller gets 503 with Retry-After. */
+  async function serving(): Promise<ConnectedWorker> {
+    const deadline = Date.now() + config.RESTART_WAIT_MS
+    while (state === 'starting' || state === 'restarting') {
+      const left = deadline - Date.now()
+      if (left <= 0) throw unavailable('The bot is restarting; retry shortly', 1)
+      const { promise, resolve } = Promise.withResolvers<void>()
+      stateWatchers.add(resolve)
+      const timer = setTimeout(resolve, left)
+      await promise.finally(() => {
+        clearTimeout(timer)
+        stateWatchers.delete(resolve)
+      })
+    }
+    if (tokenRevoked) throw tokenRejected()
+    if (state === 'failed') throw unavailable(`The bot's worker failed (${lastError}); an admin must restart it`)
+    if (state === 'stopping' || !current) throw unavailable('The bot is stopping', 1)
+    return current
+  }
+
+  const call: WorkerCall = async (use, deadlineMs) => {
+    const worker = await serving()
+    const startedAt = performance.now()
+    try {
+      return await worker.call(use, deadlineMs)
+    } catch (err) {
+      // the worker was stopped under this call because Discord refused the token: say that, not 503
+      throw tokenRevoked ? tokenRejected() : err
+    } finally {
+      const ms = performance.now() - startedAt
+      latency.record(ms)
+      deps.onRpc?.(ms)
+    }
+  }
+
+  async function checkHealth(): Promise<BotStats | undefined> {
+    const worker = current
+    if (!worker || (state !== 'ready' && state !== 'reconnecting')) return undefined
+    const startedAt = performance.now()
+    const value = await worker.call((bot) => bot.stats(), config.HEALTH_CHECK_TIMEOUT_MS).catch((err: unknown) => {
+      if (current === worker && err instanceof AppError && err.code === 'bot_timeout') {
+        crashed(`hung: no answer to the health check within ${config.HEALTH_CHECK_TIMEOUT_MS} ms`)
+      }
+      return undefined
+    })
+    if (!value) return undefined
+    latency.record(performance.now() - startedAt)
+    const now = Date.now()
+    const eventsPerSecond = stats ? ((value.gatewayEvents - stats.value.gatewayEvents) * 1000) / Math.max(1, now - stats.at) : 0
+    stats = { value, at: now, eventsPerSecond }
+    const heapMb = value.heapUsedBytes / 1_048_576
+    if (heapMb > config.WORKER_MAX_HEAP_MB && current === worker) {
+      const reason = `memory: heap ${Math.round(heapMb)} MB over WORKER_MAX_HEAP_MB ${config.WORKER_MAX_HEAP_MB}`
+      log.warn({ heapMb: Math.round(heapMb) }, 'recycling worker')
+      await worker.call((bot) => bot.stop(), STOP_GRACE_MS).catch(() => {}) // graceful first; crashed() terminates
+      if (current === worker) crashed(reason)
+    }
+    return value
+  }
+
+  const handle: SupervisedBot = {
+    botKey,
+    workerId,
+    identity: { botId: '', username: '', avatar: null, intents: { guildMembers: false, messageContent: false }, guildCount: 0, identifiesLeft: -1, identifiesResetAt: 0 },
+    cache,
+    state: () => state,
+    call,
+    firstStart: firstStart.promise,
+    async restart(reason) {
+      policy.reset()
+      lastError = null
+      await stopWorker()
+      log.info({ reason }, 'restart requested')
+      restarts += 1
+      await launch('admin')
+    },
+    async stop(reason) {
+      transition('stopping', reason)
+      firstStart.reject(unavailable('The bot was stopped during login', 1))
+      await stopWorker()
+    },
+    checkHealth,
+    snapshot: () => ({
+      workerId,
+      botId: handle.identity.botId,
+      botName: handle.identity.username,
+      state,
+      stateSince,
+      startedAt: upSince,
+      restarts,
+      lastExit,
+      lastError,
+      identity: handle.identity,
+      stats: stats?.value ?? null,
+      rpcP50Ms: latency.percentile(50),
+      rpcP99Ms: latency.percentile(99),
+      eventsPerSecond: stats?.eventsPerSecond ?? 0,
+    }),
+  }
+  void launch('login') // settles firstStart either way
+  return handle
+}

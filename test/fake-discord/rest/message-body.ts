@@ -1,0 +1,40 @@
+import { apiErrors, FakeApiError, invalidFormBody } from './errors.ts'
+
+export interface MessageBody {
+  content?: string
+  embeds?: Record<string, unknown>[]
+  nonce?: string | number
+}
+
+/** Create/Edit Message body checks, in Discord's words (limits: docs → Resources → Message). */
+export function readMessageBody(raw: unknown, mode: 'create' | 'edit'): MessageBody {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new FakeApiError(400, { message: 'Invalid Form Body', code: 50035, errors: {
+      _errors: { _errors: [{ code: 'DICT_TYPE_CONVERT', message: 'Only dictionaries may be used in a DictType' }] },
+    } })
+  }
+  const body = raw as Record<string, unknown>
+  const result: MessageBody = {}
+  if (body.content !== undefined && body.content !== null) {
+    if (typeof body.content !== 'string') {
+      throw invalidFormBody('content', 'BASE_TYPE_BAD_TYPE', 'Must be a string.')
+    }
+    if ([...body.content].length > 2000) {
+      throw invalidFormBody('content', 'BASE_TYPE_MAX_LENGTH', 'Must be 2000 or fewer in length.')
+    }
+    result.content = body.content
+  }
+  if (body.embeds !== undefined && body.embeds !== null) {
+    if (!Array.isArray(body.embeds) || body.embeds.some((e) => typeof e !== 'object' || e === null)) {
+      throw invalidFormBody('embeds', 'BASE_TYPE_BAD_TYPE', 'Must be an array of embeds.')
+    }
+    if (body.embeds.length > 10) {
+      throw invalidFormBody('embeds', 'BASE_TYPE_MAX_LENGTH', 'Must be 10 or fewer in length.')
+    }
+    result.embeds = body.embeds as Record<string, unknown>[]
+  }
+  if (typeof body.nonce === 'string' || typeof body.nonce === 'number') result.nonce = body.nonce
+  const empty = (result.content ?? '') === '' && (result.embeds ?? []).length === 0
+  if (mode === 'create' && empty) throw apiErrors.emptyMessage()
+  return result
+}

@@ -1,0 +1,93 @@
+import type { MemberRecord, MessageRecord, ReactionRecord, WorldState } from './types.ts'
+
+/** What changed in the world; the gateway turns each into dispatches for the bots that may see it. */
+export type WorldEvent =
+  | { type: 'messageCreate'; message: MessageRecord }
+  | { type: 'messageUpdate'; message: MessageRecord }
+  | { type: 'messageDelete'; message: MessageRecord }
+  | { type: 'reactionAdd'; message: MessageRecord; userId: string; emoji: ReactionRecord['emoji'] }
+  | { type: 'reactionRemove'; message: MessageRecord; userId: string; emoji: ReactionRecord['emoji'] }
+  | { type: 'memberAdd'; guildId: string; member: MemberRecord }
+  | { type: 'memberRemove'; guildId: string; userId: string }
+
+export interface Mutations {
+  createMessage(input: { channelId: string; authorId: string; content: string;
+    embeds?: readonly Record<string, unknown>[]; nonce?: string | number | null }): MessageRecord
+  editMessage(message: MessageRecord, change: { content?: string; embeds?: readonly Record<string, unknown>[] }): void
+  deleteMessage(message: MessageRecord): void
+  addReaction(message: MessageRecord, userId: string, emoji: ReactionRecord['emoji']): void
+  removeReaction(message: MessageRecord, userId: string, emoji: ReactionRecord['emoji']): void
+  addMember(guildId: string, userId: string): MemberRecord
+  removeMember(guildId: string, userId: string): boolean
+  subscribe(listener: (event: WorldEvent) => void): () => void
+}
+
+export const emojiKey = (emoji: ReactionRecord['emoji']): string => emoji.id ? `${emoji.name}:${emoji.id}` : emoji.name
+
+export function createMutations(world: WorldState, nextId: () => string): Mutations {
+  const listeners = new Set<(event: WorldEvent) => void>()
+  const emit = (event: WorldEvent) => {
+    for (const listener of listeners) listener(event)
+  }
+  return {
+    createMessage({ channelId, authorId, content, embeds = [], nonce = null }) {
+      const channel = world.channels.get(channelId)
+      if (!channel) throw new Error(`unknown channel ${channelId}`)
+      const message: MessageRecord = {
+        id: nextId(), channelId, guildId: channel.guildId, authorId, content, embeds, editedTimestamp: null, nonce,
+        reactions: new Map(),
+      }
+      const list = world.messages.get(channelId) ?? []
+      list.push(message)
+      world.messages.set(channelId, list)
+      channel.lastMessageId = message.id
+      emit({ type: 'messageCreate', message })
+      return message
+    },
+    editMessage(message, change) {
+      if (change.content !== undefined) message.content = change.content
+      if (change.embeds !== undefined) message.embeds = change.embeds
+      message.editedTimestamp = new Date().toISOString()
+      emit({ type: 'messageUpdate', message })
+    },
+    deleteMessage(message) {
+      const list = world.messages.get(message.channelId) ?? []
+      const at = list.indexOf(message)
+      if (at >= 0) list.splice(at, 1)
+      emit({ type: 'messageDelete', message })
+    },
+    addReaction(message, userId, emoji) {
+      const key = emojiKey(emoji)
+      const reaction = message.reactions.get(key) ?? { emoji, userIds: new Set<string>() }
+      message.reactions.set(key, reaction)
+      if (reaction.userIds.has(userId)) return // Discord answers 204 and dispatches nothing
+      reaction.userIds.add(userId)
+      emit({ type: 'reactionAdd', message, userId, emoji })
+    },
+    removeReaction(message, userId, emoji) {
+      const reaction = message.reactions.get(emojiKey(emoji))
+      if (!reaction?.userIds.delete(userId)) return
+      if (reaction.userIds.size === 0) message.reactions.delete(emojiKey(emoji))
+      emit({ type: 'reactionRemove', message, userId, emoji })
+    },
+    addMember(guildId, userId) {
+      const guild = world.guilds.get(guildId)
+      if (!guild) throw new Error(`unknown guild ${guildId}`)
+      const existing = guild.members.get(userId)
+      if (existing) return existing
+      const member: MemberRecord = { userId, roles: [], joinedAt: new Date().toISOString(), nick: null }
+      guild.members.set(userId, member)
+      emit({ type: 'memberAdd', guildId, member })
+      return member
+    },
+    removeMember(guildId, userId) {
+      const removed = world.guilds.get(guildId)?.members.delete(userId) ?? false
+      if (removed) emit({ type: 'memberRemove', guildId, userId })
+      return removed
+    },
+    subscribe(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+  }
+}

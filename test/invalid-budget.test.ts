@@ -1,0 +1,25 @@
+import { describe, expect, test } from 'bun:test'
+import { createInvalidRequestBudget } from '../src/invalid-budget.ts'
+
+describe("Discord's invalid-request budget", () => {
+  test('counts over a sliding ten minutes', () => {
+    const budget = createInvalidRequestBudget(100)
+    const start = 1_000_000_000
+    budget.add(40, start)
+    budget.add(30, start + 5 * 60_000)
+    expect(budget.used(start + 5 * 60_000)).toBe(70)
+    // the first 40 leave the window ten minutes after they came
+    expect(budget.used(start + 10 * 60_000 + 1000)).toBe(30)
+    expect(budget.used(start + 16 * 60_000)).toBe(0)
+  })
+
+  test('exhausted at the limit, and free again once the window drains', () => {
+    const budget = createInvalidRequestBudget(50)
+    const start = 2_000_000_000
+    budget.add(49, start)
+    expect(budget.exhausted(start)).toBe(false)
+    budget.add(1, start + 1000)
+    expect(budget.exhausted(start + 1000)).toBe(true)
+    expect(budget.exhausted(start + 10 * 60_000 + 1000)).toBe(false)
+  })
+})

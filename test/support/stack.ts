@@ -1,0 +1,104 @@
+import { Writable } from 'node:stream'
+import { loadConfig } from '../../src/config.ts'
+import { createLogger } from '../../src/log.ts'
+import { startService, type Service } from '../../src/service.ts'
+import { startFakeDiscord, type FakeDiscord } from '../fake-discord/index.ts'
+
+export type Reply<T = any> = { status: number; headers: Headers; json: T; text: string }
+
+/** The fake Discord and the real service, both on loopback port 0, with every log line captured. */
+export type Stack = {
+  discord: FakeDiscord
+  service: Service
+  url: string
+  logs: string[]
+  /** Every response body the tests saw, for the leak scans. */
+  bodies: string[]
+  request(method: string, path: string, options?: { sessionId?: string; body?: unknown; headers?: Record<string, string> }): Promise<Reply>
+  get(path: string, sessionId?: string): Promise<Reply>
+  post(path: string, body: unknown, sessionId?: string): Promise<Reply>
+  login(token: string): Promise<{ sessionId: string; reply: Reply }>
+  stop(): Promise<void>
+}
+
+export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+  const discord = await startFakeDiscord({ port: 0 })
+  const logs: string[] = []
+  const bodies: string[] = []
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk))
+      done()
+    },
+  })
+  const config = loadConfig({
+    PORT: '0',
+    DISCORD_API_URL: discord.apiUrl,
+    LOG_LEVEL: 'debug',
+    LOGIN_TIMEOUT_MS: '5000',
+    RPC_TIMEOUT_MS: '3000',
+    ...env,
+  })
+  const service = startService(config, createLogger(config.LOG_LEVEL, sink))
+
+  async function request(method: string, path: string, options: { sessionId?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> {
+    const headers: Record<string, string> = { ...options.headers }
+    if (options.sessionId) headers.authorization = options.sessionId
+    let body: string | undefined
+    if (options.body !== undefined) {
+      body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body)
+      headers['content-type'] ??= 'application/json'
+    }
+    const res = await fetch(service.url + path, { method, headers, body })
+    const text = await res.text()
+    bodies.push(text)
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch {
+      json = undefined
+    }
+    return { status: res.status, headers: res.headers, json, text }
+  }
+
+  return {
+    discord,
+    service,
+    url: service.url,
+    logs,
+    bodies,
+    request,
+    get: (path, sessionId) => request('GET', path, { sessionId }),
+    post: (path, body, sessionId) => request('POST', path, { sessionId, body }),
+    async login(token) {
+      const reply = await request('POST', '/api/auth/login', { body: { token } })
+      if (reply.status !== 200) throw new Error(`login failed: ${reply.status} ${reply.text}`)
+      return { sessionId: reply.json.sessionId as string, reply }
+    },
+    async stop() {
+      await service.stop()
+      await discord.stop()
+      const left = service.pool.list().length
+      if (left > 0) throw new Error(`${left} bot worker(s) left running after stop`)
+    },
+  }
+}
+
+/** Polls until check() passes or the bound runs out; no sleeps standing in for synchronisation. */
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  { timeoutMs = 5000, intervalMs = 20 } = {},
+): Promise<Exclude<T, undefined | null | false>> {
+  const deadline = Date.now() + timeoutMs
+  let lastError: unknown
+  while (Date.now() < deadline) {
+    try {
+      const value = await check()
+      if (value) return value as Exclude<T, undefined | null | false>
+    } catch (err) {
+      lastError = err
+    }
+    await Bun.sleep(intervalMs)
+  }
+  throw lastError instanceof Error ? lastError : new Error(`condition not met within ${timeoutMs} ms`)
+}

@@ -1,0 +1,62 @@
+import { Events, RESTEvents, type Client } from 'discord.js'
+import { GatewayCloseCodes } from 'discord-api-types/v10'
+import type { BotStats, WorkerPush } from '../src/contract.ts'
+import { subscribe, unsubscribeAll } from './subscribe.ts'
+
+/** Statuses Discord counts toward its per-IP invalid-request ban. */
+const INVALID_STATUSES = new Set([401, 403, 429])
+
+export type Telemetry = { stats(): BotStats; dispose(): void }
+
+/**
+ * Counts what the supervisor and the metrics need (REST calls, 429s, invalid requests, gateway events)
+ * and reports the gateway connection's state as it changes.
+ */
+export function watchClient(client: Client<true>, push: (message: WorkerPush) => void): Telemetry {
+  let restCalls = 0
+  let rateLimited = 0
+  let invalidRequests = 0
+  let gatewayEvents = 0
+
+  const onResponse = (_request: unknown, response: { status: number }) => {
+    restCalls += 1
+    if (response.status === 429) rateLimited += 1
+    if (INVALID_STATUSES.has(response.status)) invalidRequests += 1
+  }
+  const onRaw = () => {
+    gatewayEvents += 1
+  }
+  const onReconnecting = () => push({ botvisor: 'gateway', status: 'reconnecting' })
+  const onResumed = () => push({ botvisor: 'gateway', status: 'ready' })
+  const onDisconnect = ({ code }: { code: number }) =>
+    push({ botvisor: 'gateway', status: code === GatewayCloseCodes.AuthenticationFailed ? 'revoked' : 'closed', code })
+
+  client.rest.on(RESTEvents.Response, onResponse)
+  // 'raw' fires once per gateway dispatch but is missing from discord.js's ClientEvents typings
+  const rawEvents = client as unknown as NodeJS.EventEmitter
+  rawEvents.on(Events.Raw, onRaw)
+  const unsubscribe = unsubscribeAll([
+    subscribe(client, Events.ShardReconnecting, onReconnecting),
+    subscribe(client, Events.ShardResume, onResumed),
+    subscribe(client, Events.ShardReady, onResumed),
+    subscribe(client, Events.ShardDisconnect, onDisconnect),
+  ])
+
+  return {
+    stats: () => ({
+      ready: client.isReady(),
+      guildCount: client.guilds.cache.size,
+      gatewayPingMs: client.ws.ping,
+      heapUsedBytes: process.memoryUsage().heapUsed,
+      restCalls,
+      rateLimited,
+      invalidRequests,
+      gatewayEvents,
+    }),
+    dispose() {
+      client.rest.off(RESTEvents.Response, onResponse)
+      rawEvents.off(Events.Raw, onRaw)
+      unsubscribe()
+    },
+  }
+}
