@@ -50,7 +50,8 @@ const EnvSchema = z.object({
   IDENTIFY_RESERVE: z.coerce.number().int().min(0).max(1000).default(10),
   // Discord bans an IP past 10 000 invalid requests (401/403/429) in 10 minutes: fail fast before that.
   INVALID_REQUEST_LIMIT: z.coerce.number().int().positive().max(10_000).default(9_000),
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // empty counts as unset: the service then generates one and prints it once
+  ADMIN_TOKEN: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(16, 'must be at least 16 characters').optional()),
   METRICS_PUBLIC: z.enum(['0', '1']).default('0').transform((flag) => flag === '1'),
   SHUTDOWN_GRACE_MS: positiveMs(10_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().max(10_000_000).default(64 * 1024),

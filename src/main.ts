@@ -1,26 +1,36 @@
-import { loadConfig } from './config.ts'
+import { loadConfig, type Config } from './config.ts'
 import { createLogger } from './log.ts'
 import { startService } from './service.ts'
 
-let config
+let config: Config
 try {
   config = loadConfig(Bun.env)
 } catch (err) {
-  console.error(err instanceof Error ? err.message : err)
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`)
   process.exit(1)
 }
 const log = createLogger(config.LOG_LEVEL)
 const service = startService(config, log)
+if (service.adminTokenGenerated) {
+  // printed once, to the terminal only: a secret never goes into the log stream
+  process.stderr.write(`ADMIN_TOKEN was not set; this run's admin token (shown once): ${service.adminToken}\n`)
+}
 log.info({ url: service.url }, 'botvisor listening')
 
 let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    if (stopping) process.exit(1) // a second signal: stop now
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now')
+      process.exit(1)
+    }
     stopping = true
-    log.info({ signal }, 'shutting down')
+    log.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down: finishing in-flight requests')
     service.stop().then(
-      () => process.exit(0),
+      () => {
+        log.info('stopped')
+        process.exit(0)
+      },
       (err: unknown) => {
         log.error({ err }, 'shutdown failed')
         process.exit(1)
