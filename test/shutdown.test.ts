@@ -47,6 +47,7 @@ describe('graceful shutdown', () => {
     })
     await waitFor(() => (discord.counters().rest.alpha?.['GET /channels/:id/messages'] ?? 0) > 0)
     main.child.kill('SIGTERM')
+    await waitFor(() => main.output().stdout.includes('shutting down'))
     // no longer ready: either refused outright or 503
     const ready = await fetch(`${main.url}/readyz`).then((res) => res.status, () => 'refused')
     expect(ready).not.toBe(200)
@@ -58,6 +59,28 @@ describe('graceful shutdown', () => {
     // the bot's client was destroyed: its gateway connection is closed, no orphan left behind
     expect(discord.counters().openConnections.alpha ?? 0).toBe(0)
     expect(main.output().stdout).toContain('shutting down')
+  })
+
+  test('a second signal exits at once, without waiting for the grace period', async () => {
+    const main = await startMain({ SHUTDOWN_GRACE_MS: '60000' })
+    const login = await fetch(`${main.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: discord.tokens.beta }),
+    })
+    const { sessionId } = (await login.json()) as { sessionId: string }
+    discord.control.failRest({ route: 'GET /channels/:id/messages', hang: true, count: 1 })
+    const stuck = fetch(`${main.url}/api/messages?channelId=${discord.world.ids.generalChannel}`, {
+      headers: { authorization: sessionId },
+    }).catch(() => 'aborted')
+    await waitFor(() => (discord.counters().rest.beta?.['GET /channels/:id/messages'] ?? 0) > 0)
+    main.child.kill('SIGTERM')
+    await waitFor(() => main.output().stdout.includes('shutting down'))
+    main.child.kill('SIGTERM')
+    expect(await main.child.exited).toBe(1)
+    expect(main.output().stdout).toContain('second signal')
+    await stuck
+    discord.control.clearFaults()
   })
 
   test('without ADMIN_TOKEN one is generated and printed once, on stderr, never in the log', async () => {

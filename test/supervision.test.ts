@@ -70,6 +70,22 @@ describe('a crashed worker is restarted; its sessions and the other bots carry o
     })
   }
 
+  test('a call in flight when its worker dies answers 503 at once with Retry-After, never hangs', async () => {
+    const { sessionId } = await stack.login(stack.discord.tokens.beta)
+    stack.discord.control.failRest({ bot: 'beta', route: 'GET /channels/:id/messages', hang: true, count: 1 })
+    try {
+      const inFlight = stack.get(`/api/messages?channelId=${stack.discord.world.ids.generalChannel}`, sessionId)
+      await waitFor(() => (stack.discord.counters().rest.beta?.['GET /channels/:id/messages'] ?? 0) > 0)
+      await breakBot(stack, stack.discord.tokens.beta, 'exit')
+      const reply = await inFlight
+      expect(reply.status).toBe(503)
+      expect(reply.json.code).toBe('bot_unavailable')
+      expect(reply.headers.get('retry-after')).toBe('1')
+    } finally {
+      stack.discord.control.clearFaults()
+    }
+  })
+
   test('a hung worker: calls get 504 within the RPC timeout, the health check restarts it', async () => {
     const victim = await stack.login(stack.discord.tokens.gamma)
     const restartsBefore = snapshotOf(stack, stack.discord.tokens.gamma)!.restarts

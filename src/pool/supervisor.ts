@@ -141,6 +141,7 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
       upSince = Date.now()
       everReady = true
       lastError = null
+      log.info({ guilds: result.value.guildCount, intents: result.value.intents }, 'worker started')
       transition('ready', kind === 'login' ? 'logged in' : 'logged back in')
       firstStart.resolve(handle)
       return
@@ -221,7 +222,7 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
     if (!worker) return
     if (worker.isAlive()) await worker.call((bot) => bot.stop(), STOP_GRACE_MS).catch(() => {}) // hung or dead: terminate settles it
     worker.terminate()
-    await worker.exited
+    log.info({ reason: await worker.exited }, 'worker exited')
   }
 
   /** Waits (a short bound) while the bot is between workers; then the caller gets 503 with Retry-After. */
