@@ -31,6 +31,8 @@ const EnvSchema = z.object({
       return z.NEVER
     }),
   MAX_BOTS: z.coerce.number().int().positive().max(10_000).default(500),
+  // Worker start-ups are CPU-bound (~200 ms of module loading each, FACTS.md): more at once only thrash.
+  LOGIN_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   // Workers kept spawned with discord.js loaded, so a login never waits for a cold start.
   WARM_SPARE_WORKERS: z.coerce.number().int().min(0).max(1).default(1),
   // Supervision: OTP-style intensity (more than RESTART_MAX restarts within RESTART_WINDOW_MS → failed),

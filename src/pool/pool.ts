@@ -2,6 +2,7 @@ import { nanoid } from 'nanoid'
 import type { Config } from '../config.ts'
 import { AppError } from '../errors.ts'
 import type { Logger } from '../log.ts'
+import { createLimiter } from './limiter.ts'
 import { createSpawner } from './spawner.ts'
 import { superviseBot, type BotHandle, type SupervisedBot, type SupervisorDeps, type WorkerSnapshot } from './supervisor.ts'
 
@@ -38,6 +39,7 @@ export function createPool(deps: { config: Config; log: Logger; hooks?: PoolHook
   const { config, log, hooks = {} } = deps
   const bots = new Map<string, SupervisedBot>()
   const revoked = new Set<string>()
+  const startSlots = createLimiter(config.LOGIN_CONCURRENCY)
   const spawner = createSpawner({ rpcTimeoutMs: config.RPC_TIMEOUT_MS, spares: config.WARM_SPARE_WORKERS })
   const byWorkerId = (workerId: string) => [...bots.values()].find((bot) => bot.workerId === workerId)
 
@@ -49,6 +51,7 @@ export function createPool(deps: { config: Config; log: Logger; hooks?: PoolHook
       botKey,
       workerId: nanoid(10),
       takeWorker: spawner.take,
+      startSlots,
       onRevoked: () => {
         revoked.add(botKey)
         if (bots.get(botKey) === bot) bots.delete(botKey)

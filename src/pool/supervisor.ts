@@ -59,6 +59,8 @@ export type SupervisorDeps = {
   config: Config
   log: Logger
   takeWorker: () => ConnectedWorker
+  /** Bounds how many workers start at once, across all bots. */
+  startSlots: <T>(task: () => Promise<T>) => Promise<T>
   /** Discord refused the token (close 4004, or a 401 confirmed by GET /users/@me). */
   onRevoked: () => void
   onTransition?: (from: WorkerState, to: WorkerState, reason: string) => void
@@ -109,6 +111,11 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
 
   async function launch(kind: 'login' | 'restart' | 'admin') {
     transition('starting', kind === 'login' ? 'login' : `${kind} of the worker`)
+    await deps.startSlots(() => startWorker(kind))
+  }
+
+  async function startWorker(kind: 'login' | 'restart' | 'admin') {
+    if (state !== 'starting') return // stopped while waiting for a slot
     const worker = deps.takeWorker()
     current = worker
     worker.onPush(onPush)

@@ -3,7 +3,6 @@ import { nanoid } from 'nanoid'
 import { requireBot, requireSession } from '../auth.ts'
 import { sessionLabel } from '../log.ts'
 import type { BotPool } from '../pool/pool.ts'
-import { botKeyOf } from '../pool/pool.ts'
 import { errorResponses, LoginBody, LoginResponse, MessageResponse, SessionInfo } from '../schemas.ts'
 import type { SessionStore } from '../sessions/store.ts'
 import { createRouter } from './router.ts'
@@ -56,7 +55,7 @@ export function authRoutes(deps: { sessions: SessionStore; pool: BotPool }) {
       const { token } = c.req.valid('json')
       const bot = await pool.acquire(token)
       const sessionId = nanoid(32)
-      await sessions.create({ sessionId, botKey: botKeyOf(token), botId: bot.identity.botId, createdAt: Date.now() })
+      await sessions.create({ sessionId, botKey: bot.botKey, botId: bot.identity.botId, createdAt: Date.now() })
       c.get('log').info({ session: sessionLabel(sessionId), bot: bot.identity.botId }, 'session created')
       const { botId, username, avatar } = bot.identity
       return c.json(
