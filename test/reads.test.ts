@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { startStack, type Stack } from './support/stack.ts'
+import { startStack, VIA_DISCORD, waitFor, type Stack } from './support/stack.ts'
 
 let stack: Stack
 let alpha: string
@@ -175,7 +175,7 @@ describe('when Discord fails', () => {
   test('Discord 5xx is a 502', async () => {
     stack.discord.control.failRest({ route: 'GET /channels/:id/messages', status: 500 })
     try {
-      const reply = await stack.get(`/api/messages?channelId=${ids.generalChannel}`, alpha)
+      const reply = await stack.get(`/api/messages?channelId=${ids.generalChannel}&${VIA_DISCORD}`, alpha)
       expect(reply.status).toBe(502)
       expect(reply.json.code).toBe('discord_unavailable')
     } finally {
@@ -186,11 +186,46 @@ describe('when Discord fails', () => {
   test('a Discord rate limit longer than the deadline is a 429 with Retry-After', async () => {
     stack.discord.control.exhaustBucket({ bot: 'alpha', route: 'GET /channels/:id/messages', retryAfterMs: 60_000 })
     try {
-      const reply = await stack.get(`/api/messages?channelId=${ids.generalChannel}`, alpha)
+      const reply = await stack.get(`/api/messages?channelId=${ids.generalChannel}&${VIA_DISCORD}`, alpha)
       expect(reply.status).toBe(429)
       expect(Number(reply.headers.get('retry-after'))).toBeGreaterThan(1)
     } finally {
       stack.discord.control.clearFaults()
     }
+  })
+})
+
+describe('the newest messages come from the worker, kept fresh by gateway events', () => {
+  const restReads = () => stack.discord.counters().rest.alpha?.['GET /channels/:id/messages'] ?? 0
+  const read = (limit: number) => stack.get(`/api/messages?channelId=${ids.smallGeneralChannel}&limit=${limit}`, alpha)
+
+  test('a repeated read of the newest messages makes no Discord call', async () => {
+    const first = await read(50)
+    const callsAfterFirst = restReads()
+    const second = await read(20)
+    expect(second.status).toBe(200)
+    expect(second.json).toEqual(first.json.slice(0, 20))
+    expect(restReads()).toBe(callsAfterFirst)
+  })
+
+  test('a message posted, edited and deleted on Discord shows in the next read without a Discord call', async () => {
+    await read(50)
+    const calls = restReads()
+    const posted = stack.discord.control.postMessage({ channelId: ids.smallGeneralChannel, content: 'fresh from the gateway' })
+    const afterCreate = await waitFor(async () => {
+      const reply = await read(50)
+      return reply.json[0]?.id === posted.id ? reply : undefined
+    })
+    expect(afterCreate.json[0].content).toBe('fresh from the gateway')
+
+    // the bot edits and deletes its own message through Discord's REST directly
+    const sent = await stack.post('/api/messages', { channelId: ids.smallGeneralChannel, content: 'draft' }, alpha)
+    const discordApi = `${stack.discord.apiUrl}/v10/channels/${ids.smallGeneralChannel}/messages/${sent.json.id}`
+    const auth = { authorization: `Bot ${stack.discord.tokens.alpha}`, 'content-type': 'application/json' }
+    await fetch(discordApi, { method: 'PATCH', headers: auth, body: JSON.stringify({ content: 'final' }) })
+    await waitFor(async () => (await read(50)).json[0]?.content === 'final')
+    await fetch(discordApi, { method: 'DELETE', headers: auth })
+    await waitFor(async () => (await read(50)).json.every((message: { id: string }) => message.id !== sent.json.id))
+    expect(restReads()).toBe(calls)
   })
 })

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { TestFault } from '../src/contract.ts'
 import { botKeyOf } from '../src/pool/pool.ts'
-import { startStack, waitFor, type Stack } from './support/stack.ts'
+import { startStack, VIA_DISCORD, waitFor, type Stack } from './support/stack.ts'
 
 /** Fast supervision so the tests see restarts, hangs and intensity within a few seconds. */
 const FAST = {
@@ -74,7 +74,7 @@ describe('a crashed worker is restarted; its sessions and the other bots carry o
     const { sessionId } = await stack.login(stack.discord.tokens.beta)
     stack.discord.control.failRest({ bot: 'beta', route: 'GET /channels/:id/messages', hang: true, count: 1 })
     try {
-      const inFlight = stack.get(`/api/messages?channelId=${stack.discord.world.ids.generalChannel}`, sessionId)
+      const inFlight = stack.get(`/api/messages?channelId=${stack.discord.world.ids.generalChannel}&${VIA_DISCORD}`, sessionId)
       await waitFor(() => (stack.discord.counters().rest.beta?.['GET /channels/:id/messages'] ?? 0) > 0)
       await breakBot(stack, stack.discord.tokens.beta, 'exit')
       const reply = await inFlight
@@ -204,10 +204,10 @@ describe('Discord-side trouble is not a crash', () => {
     const { sessionId } = await stack.login(stack.discord.tokens.alpha)
     const channel = stack.discord.world.ids.generalChannel
     stack.discord.control.failRest({ route: 'GET /channels/:id/messages', status: 503 })
-    expect((await stack.get(`/api/messages?channelId=${channel}`, sessionId)).status).toBe(502)
+    expect((await stack.get(`/api/messages?channelId=${channel}&${VIA_DISCORD}`, sessionId)).status).toBe(502)
     stack.discord.control.clearFaults()
     stack.discord.control.failRest({ route: 'GET /channels/:id/messages', delayMs: 200, count: 1 })
-    expect((await stack.get(`/api/messages?channelId=${channel}`, sessionId)).status).toBe(200)
+    expect((await stack.get(`/api/messages?channelId=${channel}&${VIA_DISCORD}`, sessionId)).status).toBe(200)
     stack.discord.control.clearFaults()
     expect(snapshotOf(stack, stack.discord.tokens.alpha)!.state).toBe('ready')
   })

@@ -1,17 +1,29 @@
 import type { Client } from 'discord.js'
-import { Routes, type RESTGetAPIGatewayBotResult } from 'discord-api-types/v10'
+import { GatewayIntentBits, Routes, type RESTGetAPIGatewayBotResult } from 'discord-api-types/v10'
 import type { BotIdentity, BotStartOptions, BotWorkerApi, RpcFailure, RpcResult, TestFault, WorkerPush } from '../src/contract.ts'
 import { PRIVILEGED_INTENTS, withoutPrivileged } from '../src/intents.ts'
 import { createClient, loginUntilReady } from './client.ts'
 import { failure, guarded, toFailure } from './failures.ts'
+import { createMessageCache, type MessageCache } from './message-cache.ts'
+import { feedMessageCache } from './message-events.ts'
 import { pushCaches, serializeChannels, serializeGuilds } from './push.ts'
 import { listMembers, listMessages, sendMessage } from './reads.ts'
+import { unsubscribeAll } from './subscribe.ts'
 import { watchClient, type Telemetry } from './telemetry.ts'
+
+const MESSAGE_EVENTS = GatewayIntentBits.GuildMessages | GatewayIntentBits.MessageContent
 
 const missingIntent = (name: string) =>
   failure(403, 0, `The bot's application does not have the privileged ${name} intent enabled`)
 
-type Running = { client: Client<true>; intents: number; telemetry: Telemetry; stopPushing: () => void }
+type Running = {
+  client: Client<true>
+  intents: number
+  telemetry: Telemetry
+  /** Only with the intents whose events keep it true (GuildMessages, MessageContent). */
+  messages: MessageCache | null
+  stopWatching: () => void
+}
 
 /** Everything one worker does for its bot: one discord.js client, created by start(). */
 export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi {
@@ -59,8 +71,12 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
         case 'ready': {
           const { client, limit } = outcome
           const telemetry = watchClient(client, push)
+          const eventsKeepMessagesFresh = (intents & MESSAGE_EVENTS) === MESSAGE_EVENTS
+          const messages = eventsKeepMessagesFresh ? createMessageCache() : null
           // the snapshot is posted before start's reply, so the gateway has it when login returns
-          running = { client, intents, telemetry, stopPushing: pushCaches(client, push) }
+          const stopPushing = pushCaches(client, push)
+          const stopFeeding = messages ? feedMessageCache(client, messages) : () => {}
+          running = { client, intents, telemetry, messages, stopWatching: unsubscribeAll([stopPushing, stopFeeding, telemetry.dispose]) }
           return {
             ok: true,
             value: {
@@ -138,14 +154,13 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
     listMessages: (channelId, limit, before) =>
       answer(async (client) => {
         if (!has(PRIVILEGED_INTENTS.MessageContent)) throw missingIntent('MessageContent')
-        return listMessages(client, channelId, limit, before)
+        return listMessages(client, requireRunning().messages, channelId, limit, before)
       }),
     sendMessage: (message) => answer((client) => sendMessage(client, message)),
     async stop() {
       const stopping = running
       running = undefined
-      stopping?.stopPushing()
-      stopping?.telemetry.dispose()
+      stopping?.stopWatching()
       await stopping?.client.destroy()
     },
     async injectFault(fault: TestFault) {

@@ -1,6 +1,7 @@
 import type { Client } from 'discord.js'
 import { Routes, type APIGuildMember, type APIMessage } from 'discord-api-types/v10'
 import type { JsonText, NewMessage, Page } from '../src/contract.ts'
+import { RECENT_MESSAGES, type MessageCache } from './message-cache.ts'
 import { toMember, toMessage } from './shapes.ts'
 
 // Discord's page limits (members: 1 000 per page by `after`; messages: 100 per page by `before`).
@@ -17,7 +18,7 @@ async function pageThrough<Item extends { id: string }>(
   cursor: string | null,
   fetchPage: (size: number, cursor: string | null) => Promise<Item[]>,
   toOutput: (item: Item) => unknown,
-): Promise<Page> {
+): Promise<Page & { items: Item[] }> {
   const collected: Item[] = []
   while (collected.length < limit) {
     const size = Math.min(pageSize, limit - collected.length)
@@ -28,7 +29,7 @@ async function pageThrough<Item extends { id: string }>(
     cursor = last.id
   }
   const nextCursor = collected.length === limit ? (collected.at(-1)?.id ?? null) : null
-  return { body: JSON.stringify(collected.map(toOutput)), nextCursor }
+  return { body: JSON.stringify(collected.map(toOutput)), nextCursor, items: collected }
 }
 
 const pageQuery = (size: number, cursorName: string, cursor: string | null) =>
@@ -49,8 +50,18 @@ export function listMembers(client: Client<true>, guildId: string, limit: number
   )
 }
 
-export function listMessages(client: Client<true>, channelId: string, limit: number, before: string | null): Promise<Page> {
-  return pageThrough(
+/** The newest messages come from the cache when it can answer; older pages always from Discord. */
+export async function listMessages(
+  client: Client<true>,
+  cache: MessageCache | null,
+  channelId: string,
+  limit: number,
+  before: string | null,
+): Promise<Page> {
+  const newest = before === null
+  const cached = newest ? cache?.read(channelId, limit) : undefined
+  if (cached) return cached
+  const page = await pageThrough(
     limit,
     DISCORD_MESSAGE_PAGE,
     before,
@@ -58,6 +69,12 @@ export function listMessages(client: Client<true>, channelId: string, limit: num
       (await client.rest.get(Routes.channelMessages(channelId), { query: pageQuery(size, 'before', cursor) })) as APIMessage[],
     toMessage,
   )
+  if (newest && cache) {
+    const channel = client.channels.cache.get(channelId)
+    const guildId = channel && 'guildId' in channel ? channel.guildId : null
+    cache.fill(channelId, guildId, page.items, Math.min(limit, RECENT_MESSAGES))
+  }
+  return { body: page.body, nextCursor: page.nextCursor }
 }
 
 export async function sendMessage(client: Client<true>, { channelId, content }: NewMessage): Promise<JsonText> {

@@ -102,3 +102,6 @@ export async function waitFor<T>(
   }
   throw lastError instanceof Error ? lastError : new Error(`condition not met within ${timeoutMs} ms`)
 }
+
+/** A `before` past every snowflake: the read returns the newest messages but skips the worker's cache, so it reaches Discord. */
+export const VIA_DISCORD = 'before=9000000000000000000'

@@ -1,0 +1,100 @@
+import type { APIMessage } from 'discord-api-types/v10'
+import type { Page } from '../src/contract.ts'
+import { toMessage } from './shapes.ts'
+
+/** Discord's page size, and how many of a channel's newest messages the worker keeps. */
+export const RECENT_MESSAGES = 100
+/** Channels kept at most (least recently read dropped first): idle bots hold nothing. */
+const MAX_CHANNELS = 64
+/** A backstop on staleness should an event be missed (a gateway gap is also handled by clear()). */
+const ENTRY_TTL_MS = 60_000
+
+type Message = ReturnType<typeof toMessage>
+type Entry = {
+  guildId: string | null
+  /** Newest first, contiguous from the channel's newest message. */
+  messages: Message[]
+  /** True when Discord had fewer than we asked for: the channel holds no older messages. */
+  complete: boolean
+  filledAt: number
+  /** Serialized pages by limit, until the next change. */
+  bodies: Map<number, string>
+}
+
+export type MessageCache = ReturnType<typeof createMessageCache>
+
+/**
+ * A channel's newest messages, filled by the first read and kept fresh by gateway events, so repeated
+ * reads cost one RPC and no Discord call (Discord allows ~50 requests/s per bot; readers can ask more).
+ */
+export function createMessageCache(now: () => number = Date.now) {
+  const entries = new Map<string, Entry>()
+
+  const live = (channelId: string): Entry | undefined => {
+    const entry = entries.get(channelId)
+    if (!entry) return undefined
+    if (now() - entry.filledAt > ENTRY_TTL_MS) {
+      entries.delete(channelId)
+      return undefined
+    }
+    return entry
+  }
+  const changed = (entry: Entry) => entry.bodies.clear()
+
+  return {
+    /** The newest `limit` messages, when the cache can answer exactly what Discord would. */
+    read(channelId: string, limit: number): Page | undefined {
+      const entry = live(channelId)
+      if (!entry || limit > RECENT_MESSAGES || (entry.messages.length < limit && !entry.complete)) return undefined
+      entries.delete(channelId) // re-insert: the map's order is the LRU order
+      entries.set(channelId, entry)
+      let body = entry.bodies.get(limit)
+      if (body === undefined) {
+        body = JSON.stringify(entry.messages.slice(0, limit))
+        entry.bodies.set(limit, body)
+      }
+      const full = Math.min(limit, entry.messages.length) === limit
+      return { body, nextCursor: full ? (entry.messages[limit - 1]?.id ?? null) : null }
+    },
+    /** The newest page Discord answered for `requested` messages (newest first). */
+    fill(channelId: string, guildId: string | null, page: APIMessage[], requested: number) {
+      const messages = page.slice(0, RECENT_MESSAGES).map(toMessage)
+      entries.delete(channelId)
+      entries.set(channelId, { guildId, messages, complete: page.length < requested, filledAt: now(), bodies: new Map() })
+      if (entries.size > MAX_CHANNELS) entries.delete(entries.keys().next().value!)
+    },
+    created(message: APIMessage) {
+      const entry = live(message.channel_id)
+      if (!entry) return
+      entry.messages.unshift(toMessage(message))
+      if (entry.messages.length > RECENT_MESSAGES) {
+        entry.messages.length = RECENT_MESSAGES
+        entry.complete = false
+      }
+      changed(entry)
+    },
+    updated(message: APIMessage) {
+      const entry = live(message.channel_id)
+      const index = entry?.messages.findIndex((cached) => cached.id === message.id) ?? -1
+      if (!entry || index < 0) return
+      entry.messages[index] = toMessage(message)
+      changed(entry)
+    },
+    deleted(channelId: string, messageIds: readonly string[]) {
+      const entry = live(channelId)
+      if (!entry) return
+      const gone = new Set(messageIds)
+      // what stays is still the newest run; a read past its end misses and refills from Discord
+      entry.messages = entry.messages.filter((message) => !gone.has(message.id))
+      changed(entry)
+    },
+    /** Who may read a channel may have changed (overwrites, roles, the bot's member): forget it. */
+    dropChannel: (channelId: string) => void entries.delete(channelId),
+    dropGuild(guildId: string) {
+      for (const [channelId, entry] of entries) if (entry.guildId === guildId) entries.delete(channelId)
+    },
+    /** A new gateway session: events in the gap are lost, so nothing cached can be trusted. */
+    clear: () => entries.clear(),
+    size: () => entries.size,
+  }
+}
