@@ -11,7 +11,7 @@ import type { InvalidRequestBudget } from './invalid-budget.ts'
 import type { Logger } from './log.ts'
 import type { Metrics } from './metrics.ts'
 import type { BotPool } from './pool/pool.ts'
-import { requestLogger } from './request-log.ts'
+import { requestLogger, sessionFields } from './request-log.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { authRoutes } from './routes/auth.ts'
 import { docsRoutes } from './routes/docs.ts'
@@ -61,7 +61,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(deps.isReady))
   app.route('/', adminRoutes({ pool, sessions, budget, eventLoopLagMs: deps.eventLoopLagMs }))
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }))
-  app.route('/', authRoutes({ sessions, pool }))
+  app.route('/', authRoutes({ sessions, pool, log }))
   app.route('/', readRoutes())
   app.route('/', docsRoutes())
 
@@ -90,9 +90,9 @@ export function createApp(deps: AppDeps) {
 
   app.onError((err, c) => {
     const e = toAppError(err)
-    const requestLog = c.get('log') ?? log // the error may come before the request logger ran
-    if (e.status >= 500) requestLog.error({ err, code: e.code }, 'request failed') // the stack goes to the log, never out
-    else requestLog.info({ code: e.code }, e.publicMessage)
+    const who = sessionFields(c)
+    if (e.status >= 500) log.error({ err, code: e.code, ...who }, 'request failed') // the stack goes to the log, never out
+    else log.info({ code: e.code, ...who }, e.publicMessage)
     return c.json({ error: e.publicMessage, code: e.code }, e.status, e.extra.headers)
   })
   return app

@@ -2,7 +2,6 @@ import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from './env.ts'
 import type { InvalidRequestBudget } from './invalid-budget.ts'
 import { AppError } from './errors.ts'
-import { sessionLabel } from './log.ts'
 import type { BotPool } from './pool/pool.ts'
 import type { SessionStore } from './sessions/store.ts'
 
@@ -23,7 +22,6 @@ export function requireSession(sessions: SessionStore) {
     const session = await sessions.get(sessionId)
     if (!session) throw new AppError(401, 'unauthorized', 'Unknown or expired session: log in again')
     c.set('session', session)
-    c.set('log', c.get('log').child({ session: sessionLabel(sessionId), bot: session.botId }))
     await next()
   })
 }

@@ -1,11 +1,9 @@
-import type { Logger } from './log.ts'
 import type { BotHandle } from './pool/pool.ts'
 import type { Session } from './sessions/store.ts'
 
 /** What middleware puts on a request's context for the handlers after it. */
 export type AppEnv = {
   Variables: {
-    log: Logger
     session: Session
     bot: BotHandle
   }

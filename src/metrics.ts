@@ -98,11 +98,20 @@ export function createMetrics(sources: { snapshots: () => WorkerSnapshot[]; budg
     },
   })
 
+  // Label children resolved once per (method, route, status): prom-client hashes label sets on every call
+  // otherwise, and this runs on every request. Bounded: routes are templates.
+  const requestSeries = new Map<string, { count: { inc(): void }; latency: { observe(value: number): void } }>()
   return {
     registry,
     observeRequest(method: string, route: string, status: number, seconds: number) {
-      httpRequests.inc({ method, route, status: String(status) })
-      httpDuration.observe({ method, route }, seconds)
+      const key = `${method} ${route} ${status}`
+      let series = requestSeries.get(key)
+      if (!series) {
+        series = { count: httpRequests.labels(method, route, String(status)), latency: httpDuration.labels(method, route) }
+        requestSeries.set(key, series)
+      }
+      series.count.inc()
+      series.latency.observe(seconds)
     },
     observeRpc: (ms: number) => rpcDuration.observe(ms / 1000),
     countRestart: (reason: string) => restarts.inc({ cause: restartCause(reason) }),

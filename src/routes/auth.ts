@@ -1,7 +1,8 @@
 import { createRoute } from '@hono/zod-openapi'
 import { nanoid } from 'nanoid'
 import { requireBot, requireSession } from '../auth.ts'
-import { sessionLabel } from '../log.ts'
+import { sessionLabel, type Logger } from '../log.ts'
+import { sessionFields } from '../request-log.ts'
 import type { BotPool } from '../pool/pool.ts'
 import { errorResponses, LoginBody, LoginResponse, MessageResponse, SessionInfo } from '../schemas.ts'
 import type { SessionStore } from '../sessions/store.ts'
@@ -43,8 +44,8 @@ const session = createRoute({
   },
 })
 
-export function authRoutes(deps: { sessions: SessionStore; pool: BotPool }) {
-  const { sessions, pool } = deps
+export function authRoutes(deps: { sessions: SessionStore; pool: BotPool; log: Logger }) {
+  const { sessions, pool, log } = deps
   const router = createRouter()
   // logout needs no running bot: a session whose worker died can still be ended
   router.use('/api/auth/logout', requireSession(sessions))
@@ -56,7 +57,7 @@ export function authRoutes(deps: { sessions: SessionStore; pool: BotPool }) {
       const bot = await pool.acquire(token)
       const sessionId = nanoid(32)
       await sessions.create({ sessionId, botKey: bot.botKey, botId: bot.identity.botId, createdAt: Date.now() })
-      c.get('log').info({ session: sessionLabel(sessionId), bot: bot.identity.botId }, 'session created')
+      log.info({ session: sessionLabel(sessionId), bot: bot.identity.botId }, 'session created')
       const { botId, username, avatar } = bot.identity
       return c.json(
         {
@@ -71,7 +72,7 @@ export function authRoutes(deps: { sessions: SessionStore; pool: BotPool }) {
     .openapi(logout, async (c) => {
       const { sessionId, botKey } = c.get('session')
       await sessions.delete(sessionId)
-      c.get('log').info('session ended')
+      log.info(sessionFields(c), 'session ended')
       if ((await sessions.countForBot(botKey)) === 0) await pool.release(botKey)
       return c.json({ message: 'Logged out successfully' }, 200)
     })
