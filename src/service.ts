@@ -2,6 +2,7 @@ import { nanoid } from 'nanoid'
 import { createApp } from './app.ts'
 import type { Config } from './config.ts'
 import { watchEventLoopLag } from './event-loop-lag.ts'
+import { createFastReads } from './fast-reads.ts'
 import { createInvalidRequestBudget } from './invalid-budget.ts'
 import type { Logger } from './log.ts'
 import { createMetrics } from './metrics.ts'
@@ -57,8 +58,14 @@ export function startService(config: Config, log: Logger): Service {
     isReady: () => accepting,
     eventLoopLagMs: lag.lagMs,
   })
+  const fastRead = createFastReads({ pool, sessions, metrics, log, corsEnabled: config.CORS_ORIGINS.length > 0 })
   // development: false keeps Bun's error page (with stack traces) away from clients.
-  const server = Bun.serve({ port: config.PORT, hostname: config.HOST, fetch: app.fetch, development: false })
+  const server = Bun.serve({
+    port: config.PORT,
+    hostname: config.HOST,
+    development: false,
+    fetch: async (request) => (accepting ? await fastRead(request) : undefined) ?? app.fetch(request),
+  })
   const host = server.hostname?.includes(':') ? `[${server.hostname}]` : server.hostname
   const running = pool
   return {
