@@ -77,6 +77,8 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
           const stopPushing = pushCaches(client, push)
           const stopFeeding = messages ? feedMessageCache(client, messages) : () => {}
           running = { client, intents, telemetry, messages, stopWatching: unsubscribeAll([stopPushing, stopFeeding, telemetry.dispose]) }
+          // login leaves megabytes of garbage (READY, GUILD_CREATE, module init) in a heap that then sits idle
+          Bun.gc(true)
           return {
             ok: true,
             value: {

@@ -16,7 +16,8 @@ export type WorkerSpawner = {
  */
 export function createSpawner(settings: { rpcTimeoutMs: number; spares: number }): WorkerSpawner {
   const spawn = () => {
-    const worker = new Worker(WORKER_URL, { type: 'module' })
+    // smol: a smaller JS heap per worker; an idle bot measured 19.4 → 18.5 MB RSS with it
+    const worker = new Worker(WORKER_URL, { type: 'module', smol: true })
     // listeners go on before any await: a message sent before we listen is lost (FACTS.md)
     return connectWorker(worker, settings.rpcTimeoutMs)
   }
