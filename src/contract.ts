@@ -17,7 +17,15 @@ export type RpcFailure = {
 }
 export type RpcResult<T> = { ok: true; value: T } | RpcFailure
 
-export type Page = { body: JsonText; nextCursor: string | null }
+export type Page = {
+  body: JsonText
+  nextCursor: string | null
+  /**
+   * Set when the page is a channel's newest messages that the worker holds in its cache: the gateway may keep
+   * the body this long, until a `messages` push says the channel changed.
+   */
+  freshForMs?: number
+}
 
 export type IntentFlags = { guildMembers: boolean; messageContent: boolean }
 
@@ -71,6 +79,8 @@ export type NewMessage = { channelId: string; content: string }
 export type WorkerPush =
   | { botvisor: 'guilds'; body: JsonText; guildIds: string[] }
   | { botvisor: 'channels'; guildId: string; body: JsonText | null }
+  /** A channel's cached newest messages changed (channelId null: all of them): drop the pages built from them. */
+  | { botvisor: 'messages'; channelId: string | null }
   /** The gateway connection's fate: discord.js resuming it, done, or Discord refusing the token (4004, 401). */
   | { botvisor: 'gateway'; status: 'reconnecting' | 'ready' | 'revoked' | 'closed'; code?: number }
 

@@ -1,48 +1,88 @@
 import { readSessionId } from './auth.ts'
-import type { Logger } from './log.ts'
+import type { InvalidRequestBudget } from './invalid-budget.ts'
+import { sessionLabel, type Logger } from './log.ts'
 import type { Metrics } from './metrics.ts'
-import type { BotPool } from './pool/pool.ts'
-import { sessionLabel } from './log.ts'
+import type { BotHandle, BotPool } from './pool/pool.ts'
+import { nextLink } from './routes/router.ts'
 import type { SessionStore } from './sessions/store.ts'
 
 /** What Hono's secureHeaders() sets by default; a test holds the two paths to the same headers. */
-const SECURITY_HEADERS: [string, string][] = [
-  ['Cross-Origin-Resource-Policy', 'same-origin'],
-  ['Cross-Origin-Opener-Policy', 'same-origin'],
-  ['Origin-Agent-Cluster', '?1'],
-  ['Referrer-Policy', 'no-referrer'],
-  ['Strict-Transport-Security', 'max-age=15552000; includeSubDomains'],
-  ['X-Content-Type-Options', 'nosniff'],
-  ['X-DNS-Prefetch-Control', 'off'],
-  ['X-Download-Options', 'noopen'],
-  ['X-Frame-Options', 'SAMEORIGIN'],
-  ['X-Permitted-Cross-Domain-Policies', 'none'],
-  ['X-XSS-Protection', '0'],
-]
-const RESPONSE_HEADERS: [string, string][] = [['Content-Type', 'application/json'], ...SECURITY_HEADERS]
+const SECURITY_HEADERS: Record<string, string> = {
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Origin-Agent-Cluster': '?1',
+  'Referrer-Policy': 'no-referrer',
+  'Strict-Transport-Security': 'max-age=15552000; includeSubDomains',
+  'X-Content-Type-Options': 'nosniff',
+  'X-DNS-Prefetch-Control': 'off',
+  'X-Download-Options': 'noopen',
+  'X-Frame-Options': 'SAMEORIGIN',
+  'X-Permitted-Cross-Domain-Policies': 'none',
+  'X-XSS-Protection': '0',
+}
+const JSON_HEADERS = { 'Content-Type': 'application/json', ...SECURITY_HEADERS }
 const SNOWFLAKE = /^\d{17,20}$/
+const SERVING = new Set(['ready', 'reconnecting', 'restarting'])
 
-export type FastReadDeps = { pool: BotPool; sessions: SessionStore; metrics: Metrics; log: Logger; corsEnabled: boolean }
+export type FastReadDeps = {
+  pool: BotPool
+  sessions: SessionStore
+  metrics: Metrics
+  log: Logger
+  budget: InvalidRequestBudget
+  corsEnabled: boolean
+}
+
+type Answer = { body: string; headers: Record<string, string> }
+
+/** The query as a map, or null when a key repeats or is not one the route knows. */
+function readQuery(query: string, allowed: readonly string[]): Map<string, string> | null {
+  const params = new Map<string, string>()
+  if (query === '') return params
+  for (const [key, value] of new URLSearchParams(query)) {
+    if (!allowed.includes(key) || params.has(key)) return null
+    params.set(key, value)
+  }
+  return params
+}
 
 /**
- * GET /api/guilds and GET /api/channels answered straight from the bot's cached body, without the
- * middleware chain: the hottest reads of the API cost a session lookup and a Map read. Anything out of
- * the ordinary (no or unknown session, a bot not serving, a query it does not know, a guild it has not
- * cached, CORS) returns undefined, and the full app answers, so every error and rule lives in one place.
+ * GET /api/guilds, /api/channels and the newest /api/messages answered from bodies the gateway already holds,
+ * without the middleware chain and on the request's own tick: the hottest reads cost a session lookup and a
+ * Map read. Anything out of the ordinary (no or unknown session, a bot not serving, a query it does not
+ * know, nothing cached, CORS) returns undefined and the full app answers, so every rule and error lives there.
  */
 export function createFastReads(deps: FastReadDeps) {
   const { pool, sessions, metrics, log } = deps
 
-  function bodyFor(path: string, query: string, botKey: string): string | null {
-    const bot = pool.get(botKey)
-    const state = bot?.state()
-    if (!bot || (state !== 'ready' && state !== 'reconnecting' && state !== 'restarting')) return null
-    if (path === '/api/guilds') return query === '' ? bot.cache.guilds() : null
-    if (query !== '' && !(query.startsWith('guildId=') && SNOWFLAKE.test(query.slice(8)))) return null
-    try {
-      return bot.cache.channels(query === '' ? null : query.slice(8))
-    } catch {
-      return null // a 400 or 404: the full app says it
+  function answer(path: string, query: string, url: string, bot: BotHandle): Answer | null {
+    switch (path) {
+      case '/api/guilds': {
+        const body = query === '' ? bot.cache.guilds() : null
+        return body === null ? null : { body, headers: JSON_HEADERS }
+      }
+      case '/api/channels': {
+        const guildId = readQuery(query, ['guildId'])?.get('guildId') ?? null
+        if (query !== '' && (guildId === null || !SNOWFLAKE.test(guildId))) return null
+        try {
+          const body = bot.cache.channels(guildId)
+          return body === null ? null : { body, headers: JSON_HEADERS }
+        } catch {
+          return null // a 400 or 404: the full app says it
+        }
+      }
+      case '/api/messages': {
+        const params = readQuery(query, ['channelId', 'limit'])
+        const channelId = params?.get('channelId')
+        const limit = Number(params?.get('limit') ?? 100)
+        if (!channelId || !SNOWFLAKE.test(channelId) || !Number.isInteger(limit) || limit < 1 || limit > 500) return null
+        if (deps.budget.exhausted()) return null
+        const page = bot.cache.messages(channelId, limit)
+        if (!page) return null
+        return { body: page.body, headers: { ...JSON_HEADERS, ...nextLink(url, 'before', page.nextCursor) } }
+      }
+      default:
+        return null
     }
   }
 
@@ -52,20 +92,22 @@ export function createFastReads(deps: FastReadDeps) {
     const pathStart = url.indexOf('/', url.indexOf('//') + 2)
     const queryStart = url.indexOf('?', pathStart)
     const path = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart)
-    if (path !== '/api/channels' && path !== '/api/guilds') return undefined
+    if (path !== '/api/channels' && path !== '/api/guilds' && path !== '/api/messages') return undefined
     if (deps.corsEnabled && request.headers.has('origin')) return undefined
     const startedAt = performance.now()
     const sessionId = readSessionId(request.headers.get('authorization') ?? undefined)
     const session = sessionId ? await sessions.get(sessionId) : undefined
-    if (!session) return undefined
-    const body = bodyFor(path, queryStart < 0 ? '' : url.slice(queryStart + 1), session.botKey)
-    if (body === null) return undefined
+    const bot = session ? pool.get(session.botKey) : undefined
+    if (!session || !bot || !SERVING.has(bot.state())) return undefined
+    const found = answer(path, queryStart < 0 ? '' : url.slice(queryStart + 1), url, bot)
+    if (!found) return undefined
 
-    const response = new Response(body, { status: 200, headers: RESPONSE_HEADERS })
+    const response = new Response(found.body, { status: 200, headers: found.headers })
     const ms = performance.now() - startedAt
     metrics.observeRequest('GET', path, 200, ms / 1000)
     if (log.isLevelEnabled('info')) {
-      log.info({ method: 'GET', route: path, status: 200, ms: Math.round(ms * 100) / 100, session: sessionLabel(session.sessionId), bot: session.botId }, 'request')
+      const line = { method: 'GET', route: path, status: 200, ms: Math.round(ms * 100) / 100 }
+      log.info({ ...line, session: sessionLabel(session.sessionId), bot: session.botId }, 'request')
     }
     return response
   }

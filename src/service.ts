@@ -58,7 +58,7 @@ export function startService(config: Config, log: Logger): Service {
     isReady: () => accepting,
     eventLoopLagMs: lag.lagMs,
   })
-  const fastRead = createFastReads({ pool, sessions, metrics, log, corsEnabled: config.CORS_ORIGINS.length > 0 })
+  const fastRead = createFastReads({ pool, sessions, metrics, log, budget, corsEnabled: config.CORS_ORIGINS.length > 0 })
   // development: false keeps Bun's error page (with stack traces) away from clients.
   const server = Bun.serve({
     port: config.PORT,

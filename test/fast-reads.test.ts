@@ -18,12 +18,18 @@ describe('cached guild and channel lists take a short path, with the same answer
     for (const [short, full] of [
       ['/api/guilds', '/api/guilds?full=1'],
       [`/api/channels?guildId=${stack.discord.world.ids.bigGuild}`, `/api/channels?guildId=${stack.discord.world.ids.bigGuild}&full=1`],
+      // read once first: the newest messages are kept by the gateway only after the worker answered them
+      [`/api/messages?channelId=${stack.discord.world.ids.manyMessagesChannel}&limit=20`, `/api/messages?channelId=${stack.discord.world.ids.manyMessagesChannel}&limit=20&full=1`],
     ] as const) {
+      await stack.get(short, sessionId)
       const [fast, slow] = await Promise.all([stack.get(short, sessionId), stack.get(full, sessionId)])
       expect(fast.status).toBe(200)
       expect(slow.status).toBe(200)
       expect(fast.text).toBe(slow.text)
-      expect(headerSet(fast.headers)).toEqual(headerSet(slow.headers))
+      // the Link header names the request's own query, which differs by the extra parameter
+      const withoutLink = (headers: Headers) => headerSet(headers).filter(([name]) => name !== 'link')
+      expect(withoutLink(fast.headers)).toEqual(withoutLink(slow.headers))
+      expect(fast.headers.has('link')).toBe(slow.headers.has('link'))
     }
   })
 

@@ -67,7 +67,7 @@ describe('worker message cache', () => {
 
   test('entries expire, and the least recently read channel goes first when full', () => {
     let now = 0
-    const cache = createMessageCache(() => now)
+    const cache = createMessageCache(undefined, () => now)
     cache.fill(CHANNEL, 'g', newestFirst(3, 3), 3)
     now = 61_000
     expect(cache.read(CHANNEL, 1)).toBeUndefined()

@@ -113,7 +113,26 @@ describe('a crashed worker is restarted; its sessions and the other bots carry o
     } finally {
       await quiet.stop()
     }
-  })
+  }, 15_000)
+
+  test('the newest messages, once read, are answered by the gateway alone: even a hung worker does not stop them', async () => {
+    const quiet = await startStack({ ...FAST, HEALTH_CHECK_INTERVAL_MS: '60000' })
+    try {
+      const { sessionId } = await quiet.login(quiet.discord.tokens.solo)
+      const newest = `/api/messages?channelId=${quiet.discord.world.ids.soloGeneralChannel}&limit=10`
+      const first = await quiet.get(newest, sessionId)
+      expect(first.status).toBe(200)
+      await breakBot(quiet, quiet.discord.tokens.solo, 'hang')
+      await waitFor(async () => (await quiet.get('/api/session', sessionId)).status === 504)
+      const again = await quiet.get(newest, sessionId)
+      expect(again.status).toBe(200)
+      expect(again.text).toBe(first.text)
+      // anything else needs the worker
+      expect((await quiet.get(`${newest}&${VIA_DISCORD}`, sessionId)).status).toBe(504)
+    } finally {
+      await quiet.stop()
+    }
+  }, 15_000)
 
   test('a worker past the heap watermark is recycled, with the reason recorded', async () => {
     const small = await startStack({ ...FAST, WORKER_MAX_HEAP_MB: '100' })

@@ -72,7 +72,9 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
           const { client, limit } = outcome
           const telemetry = watchClient(client, push)
           const eventsKeepMessagesFresh = (intents & MESSAGE_EVENTS) === MESSAGE_EVENTS
-          const messages = eventsKeepMessagesFresh ? createMessageCache() : null
+          const messages = eventsKeepMessagesFresh
+            ? createMessageCache((channelId) => push({ botvisor: 'messages', channelId }))
+            : null
           // the snapshot is posted before start's reply, so the gateway has it when login returns
           const stopPushing = pushCaches(client, push)
           const stopFeeding = messages ? feedMessageCache(client, messages) : () => {}

@@ -27,19 +27,25 @@ export type MessageCache = ReturnType<typeof createMessageCache>
  * A channel's newest messages, filled by the first read and kept fresh by gateway events, so repeated
  * reads cost one RPC and no Discord call (Discord allows ~50 requests/s per bot; readers can ask more).
  */
-export function createMessageCache(now: () => number = Date.now) {
+export function createMessageCache(onChange: (channelId: string | null) => void = () => {}, now: () => number = Date.now) {
   const entries = new Map<string, Entry>()
 
   const live = (channelId: string): Entry | undefined => {
     const entry = entries.get(channelId)
     if (!entry) return undefined
     if (now() - entry.filledAt > ENTRY_TTL_MS) {
-      entries.delete(channelId)
+      drop(channelId)
       return undefined
     }
     return entry
   }
-  const changed = (entry: Entry) => entry.bodies.clear()
+  const changed = (channelId: string, entry: Entry) => {
+    entry.bodies.clear()
+    onChange(channelId)
+  }
+  const drop = (channelId: string) => {
+    if (entries.delete(channelId)) onChange(channelId)
+  }
 
   return {
     /** The newest `limit` messages, when the cache can answer exactly what Discord would. */
@@ -54,14 +60,15 @@ export function createMessageCache(now: () => number = Date.now) {
         entry.bodies.set(limit, body)
       }
       const full = Math.min(limit, entry.messages.length) === limit
-      return { body, nextCursor: full ? (entry.messages[limit - 1]?.id ?? null) : null }
+      const freshForMs = ENTRY_TTL_MS - (now() - entry.filledAt)
+      return { body, nextCursor: full ? (entry.messages[limit - 1]?.id ?? null) : null, freshForMs }
     },
     /** The newest page Discord answered for `requested` messages (newest first). */
     fill(channelId: string, guildId: string | null, page: APIMessage[], requested: number) {
       const messages = page.slice(0, RECENT_MESSAGES).map(toMessage)
-      entries.delete(channelId)
+      drop(channelId)
       entries.set(channelId, { guildId, messages, complete: page.length < requested, filledAt: now(), bodies: new Map() })
-      if (entries.size > MAX_CHANNELS) entries.delete(entries.keys().next().value!)
+      if (entries.size > MAX_CHANNELS) drop(entries.keys().next().value!)
     },
     created(message: APIMessage) {
       const entry = live(message.channel_id)
@@ -71,14 +78,14 @@ export function createMessageCache(now: () => number = Date.now) {
         entry.messages.length = RECENT_MESSAGES
         entry.complete = false
       }
-      changed(entry)
+      changed(message.channel_id, entry)
     },
     updated(message: APIMessage) {
       const entry = live(message.channel_id)
       const index = entry?.messages.findIndex((cached) => cached.id === message.id) ?? -1
       if (!entry || index < 0) return
       entry.messages[index] = toMessage(message)
-      changed(entry)
+      changed(message.channel_id, entry)
     },
     deleted(channelId: string, messageIds: readonly string[]) {
       const entry = live(channelId)
@@ -86,15 +93,18 @@ export function createMessageCache(now: () => number = Date.now) {
       const gone = new Set(messageIds)
       // what stays is still the newest run; a read past its end misses and refills from Discord
       entry.messages = entry.messages.filter((message) => !gone.has(message.id))
-      changed(entry)
+      changed(channelId, entry)
     },
     /** Who may read a channel may have changed (overwrites, roles, the bot's member): forget it. */
-    dropChannel: (channelId: string) => void entries.delete(channelId),
+    dropChannel: drop,
     dropGuild(guildId: string) {
-      for (const [channelId, entry] of entries) if (entry.guildId === guildId) entries.delete(channelId)
+      for (const [channelId, entry] of entries) if (entry.guildId === guildId) drop(channelId)
     },
     /** A new gateway session: events in the gap are lost, so nothing cached can be trusted. */
-    clear: () => entries.clear(),
+    clear() {
+      entries.clear()
+      onChange(null)
+    },
     size: () => entries.size,
   }
 }

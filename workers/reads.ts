@@ -73,6 +73,9 @@ export async function listMessages(
     const channel = client.channels.cache.get(channelId)
     const guildId = channel && 'guildId' in channel ? channel.guildId : null
     cache.fill(channelId, guildId, page.items, Math.min(limit, RECENT_MESSAGES))
+    // answered from the cache now, so the reply says how long the gateway may keep it
+    const filled = cache.read(channelId, limit)
+    if (filled) return filled
   }
   return { body: page.body, nextCursor: page.nextCursor }
 }

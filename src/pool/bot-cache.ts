@@ -1,4 +1,4 @@
-import type { JsonText, WorkerPush } from '../contract.ts'
+import type { JsonText, Page, WorkerPush } from '../contract.ts'
 import { AppError } from '../errors.ts'
 
 /**
@@ -11,12 +11,21 @@ export type BotCache = {
   guilds(): JsonText | null
   /** The channel list of a guild (or of the only guild); throws our 400/404 like the worker would. */
   channels(guildId: string | null): JsonText | null
+  /** A channel's newest `limit` messages, as the worker last answered them, while still true. */
+  messages(channelId: string, limit: number): Page | null
+  keepMessages(channelId: string, limit: number, page: Page): void
 }
+
+/** Channels whose message pages the gateway keeps per bot (least recently read dropped first). */
+const MESSAGE_CHANNELS = 32
+type KeptPage = { page: Page; expiresAt: number }
 
 export function createBotCache(): BotCache {
   let guildsBody: JsonText | null = null
   let guildIds: string[] = []
   const channelsByGuild = new Map<string, JsonText>()
+  // channel → limit → page. Only pages the worker serves from its own cache, which tells us when they change.
+  const messagePages = new Map<string, Map<number, KeptPage>>()
 
   return {
     apply(push) {
@@ -28,6 +37,12 @@ export function createBotCache(): BotCache {
         case 'channels':
           if (push.body === null) channelsByGuild.delete(push.guildId)
           else channelsByGuild.set(push.guildId, push.body)
+          return
+        case 'messages':
+          if (push.channelId === null) messagePages.clear()
+          else messagePages.delete(push.channelId)
+          return
+        case 'gateway':
           return
       }
     },
@@ -42,6 +57,21 @@ export function createBotCache(): BotCache {
       const body = channelsByGuild.get(guildId)
       if (body === undefined) throw new AppError(404, 'not_found', 'Unknown guild')
       return body
+    },
+    messages(channelId, limit) {
+      const kept = messagePages.get(channelId)?.get(limit)
+      if (!kept) return null
+      if (kept.expiresAt > Date.now()) return kept.page
+      messagePages.delete(channelId)
+      return null
+    },
+    keepMessages(channelId, limit, page) {
+      if (page.freshForMs === undefined || page.freshForMs <= 0) return
+      const pages = messagePages.get(channelId) ?? new Map<number, KeptPage>()
+      messagePages.delete(channelId) // re-insert: the map's order is the LRU order
+      messagePages.set(channelId, pages)
+      pages.set(limit, { page, expiresAt: Date.now() + page.freshForMs })
+      if (messagePages.size > MESSAGE_CHANNELS) messagePages.delete(messagePages.keys().next().value!)
     },
   }
 }

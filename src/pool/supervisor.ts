@@ -118,6 +118,8 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
     if (state !== 'starting') return // stopped while waiting for a slot
     const worker = deps.takeWorker()
     current = worker
+    // message pages came from the old worker's cache, which no event keeps true any more
+    cache.apply({ botvisor: 'messages', channelId: null })
     worker.onPush(onPush)
     void worker.exited.then((why) => {
       if (current === worker) crashed(why) // an exit we asked for clears `current` first

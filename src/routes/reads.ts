@@ -93,7 +93,11 @@ export function readRoutes() {
     })
     .openapi(messages, async (c) => {
       const { channelId, limit, before } = c.req.valid('query')
-      const page = unwrap(await c.get('bot').call((bot) => bot.listMessages(channelId, limit, before ?? null)))
+      const bot = c.get('bot')
+      // the newest messages: as the worker last answered them, while its events say they still hold
+      const kept = before === undefined ? bot.cache.messages(channelId, limit) : null
+      const page = kept ?? unwrap(await bot.call((worker) => worker.listMessages(channelId, limit, before ?? null)))
+      if (!kept && before === undefined) bot.cache.keepMessages(channelId, limit, page)
       return sendJsonText(c, page.body, nextLink(c.req.url, 'before', page.nextCursor))
     })
     .openapi(sendMessage, async (c) => {

@@ -12,7 +12,7 @@ import { createSnowflakeClock } from './snowflake.ts'
 import { makeBotToken } from './tokens.ts'
 import { createMutations } from './world/mutations.ts'
 import { createWorld } from './world/seed.ts'
-import { BOT_NAMES, type BotName, type BotRecord, type World } from './world/types.ts'
+import type { BotName, BotRecord, World } from './world/types.ts'
 
 export type { FakeControl } from './control.ts'
 export type { Counters } from './counters.ts'
@@ -26,6 +26,8 @@ export interface FakeDiscordOptions {
   seed?: number
   /** HELLO's heartbeat_interval; Discord's is 41250. A missing beat for 1.5 intervals closes with 4009. */
   heartbeatIntervalMs?: number
+  /** Adds `bench-0…bench-(n-1)` to `world.bots`, each alone in a small guild (the benchmark's); 0 by default. */
+  extraBots?: number
 }
 
 export interface FakeTokens {
@@ -53,7 +55,7 @@ export interface FakeDiscord {
 const API_PATH = /^\/api(?:\/v(\d+))?(\/.*)?$/
 
 export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
-  const world = createWorld(options.seed ?? 1)
+  const world = createWorld(options.seed ?? 1, options.extraBots ?? 0)
   const counters = createCounterBook()
   const faults = createFaultBook()
   const limiter = createRateLimiter()
@@ -66,7 +68,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   const mutations = createMutations(world, nextId)
   const sessions = createSessionStore(() => randomBytes(16).toString('hex'))
   mutations.subscribe(createFanout(world, sessions))
-  const sessionStarts = new Map<BotName, number>(BOT_NAMES.map((name) => [name, 1000]))
+  const sessionStarts = new Map<BotName, number>(Object.values(world.bots).map((bot) => [bot.name, 1000]))
 
   let gatewayUrl = ''
   const gateway = createGateway({

@@ -4,8 +4,9 @@ import { makeBotToken } from '../tokens.ts'
 import { ApplicationFlags } from 'discord-api-types/v10'
 import { BOT_ROLE_PERMISSIONS, DEFAULT_EVERYONE_PERMISSIONS, Permission } from '../permissions.ts'
 import { buildGuild, type ChannelSpec } from './build-guild.ts'
+import { seedBenchBots } from './seed-bench.ts'
 import { seedMessages } from './seed-messages.ts'
-import type { BotName, BotRecord, MessageRecord, UserRecord, WorldIds, WorldState } from './types.ts'
+import type { BotRecord, MessageRecord, SeededBotName, UserRecord, WorldIds, WorldState } from './types.ts'
 
 const HUMAN_COUNT = 1_200 // > 1000: member listing and member chunks must page
 const DAY_MS = 86_400_000
@@ -21,14 +22,15 @@ const PRIVILEGED_FLAGS =
   ApplicationFlags.GatewayMessageContentLimited
 const BOT_FLAGS = ApplicationFlags.ApplicationCommandBadge
 
-const BOT_PURPOSES: Record<BotName, { privileged: boolean; purpose: string }> = {
+const BOT_PURPOSES: Record<SeededBotName, { privileged: boolean; purpose: string }> = {
   alpha: { privileged: true, purpose: 'all privileged intents; in the big, partial and small guilds' },
   beta: { privileged: true, purpose: 'all privileged intents; in fewer guilds (big and small, not partial)' },
   gamma: { privileged: false, purpose: 'NO privileged intents: asking for them closes 4014' },
   solo: { privileged: true, purpose: 'in exactly one guild (the solo guild)' },
 }
 
-export function createWorld(seed = 1): WorldState {
+/** `extraBots`: the benchmark's `bench-0…` bots (seed-bench.ts); none by default. */
+export function createWorld(seed = 1, extraBots = 0): WorldState {
   const rng = createRng(seed)
   let increment = 0
   // a sub-second jitter makes every id depend on the seed; things seeded in order stay minutes apart
@@ -47,13 +49,13 @@ export function createWorld(seed = 1): WorldState {
 
   const [owner, human] = humans
   if (!owner || !human) throw new Error('the seed needs at least two humans')
-  const guildInput = (name: string, createdMs: number, members: readonly UserRecord[], guildBots: BotName[],
+  const guildInput = (name: string, createdMs: number, members: readonly UserRecord[], guildBots: SeededBotName[],
     channels: ChannelSpec[]) => ({
     name, createdMs, idAt, rng, ownerId: owner.id, humans: members, bots: guildBots.map((b) => bots[b]), channels,
     everyonePermissions: DEFAULT_EVERYONE_PERMISSIONS, botPermissions: BOT_ROLE_PERMISSIONS,
   })
 
-  const big = buildGuild(guildInput('Big Guild', Date.UTC(2019, 2, 1), humans, ['alpha', 'beta', 'gamma'], [
+  const bigChannels: ChannelSpec[] = [
     { key: 'category', type: 4, name: 'Text Channels' },
     { key: 'general', type: 0, name: 'general', parent: 'category', topic: 'Say hello' },
     { key: 'history', type: 0, name: 'history', parent: 'category', topic: 'Hundreds of old messages' },
@@ -61,7 +63,8 @@ export function createWorld(seed = 1): WorldState {
     { key: 'readOnly', type: 0, name: 'announcements', parent: 'category', denyEveryone: Permission.SendMessages },
     { key: 'voiceCategory', type: 4, name: 'Voice Channels' },
     { key: 'voice', type: 2, name: 'Lounge', parent: 'voiceCategory' },
-  ]))
+  ]
+  const big = buildGuild(guildInput('Big Guild', Date.UTC(2019, 2, 1), humans, ['alpha', 'beta', 'gamma'], bigChannels))
   const simple = (prefix: string): ChannelSpec[] => [
     { key: 'category', type: 4, name: 'Text Channels' },
     { key: 'general', type: 0, name: 'general', parent: 'category', topic: `${prefix} chat` },
@@ -103,9 +106,11 @@ export function createWorld(seed = 1): WorldState {
 
   const onlineUserIds = new Set(humans.filter(() => rng.next() < 0.08).map((user) => user.id))
   onlineUserIds.add(human.id)
+  const benchBots = seedBenchBots({ count: extraBots, rng, idAt, secret, ownerId: owner.id, humans: humans.slice(0, 5),
+    channels: bigChannels, users, guilds, channelRecords: channels, messages })
 
   return {
-    seed, ids, bots, users, guilds, channels, messages, onlineUserIds, outdatedTokens, secret,
+    seed, ids, bots: { ...bots, ...benchBots }, users, guilds, channels, messages, onlineUserIds, outdatedTokens, secret,
     messagesOf: (channelId) => messages.get(channelId) ?? [],
   }
 }
@@ -128,9 +133,9 @@ function humanAt(rng: Rng, idAt: (ms: number) => string, createdMs: number, inde
   }
 }
 
-function seedBots(idAt: (ms: number) => string, secret: string): Record<BotName, BotRecord> {
-  const names: BotName[] = ['alpha', 'beta', 'gamma', 'solo']
-  const entries = names.map((name, i): [BotName, BotRecord] => {
+function seedBots(idAt: (ms: number) => string, secret: string): Record<SeededBotName, BotRecord> {
+  const names: SeededBotName[] = ['alpha', 'beta', 'gamma', 'solo']
+  const entries = names.map((name, i): [SeededBotName, BotRecord] => {
     const userId = idAt(Date.UTC(2020, 0, 1 + i * 30))
     const { privileged, purpose } = BOT_PURPOSES[name]
     const user: UserRecord = { id: userId, username: `${name}-bot`, globalName: null, avatar: null, bot: true }
@@ -142,5 +147,5 @@ function seedBots(idAt: (ms: number) => string, secret: string): Record<BotName,
       token: makeBotToken(userId, Date.UTC(2024, 0, 1 + i), secret),
     }]
   })
-  return Object.fromEntries(entries) as Record<BotName, BotRecord>
+  return Object.fromEntries(entries) as Record<SeededBotName, BotRecord>
 }

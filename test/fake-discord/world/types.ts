@@ -1,6 +1,8 @@
 /** The fake's data model. Records are plain data; payloads.ts turns them into Discord's JSON shapes. */
 
-export type BotName = 'alpha' | 'beta' | 'gamma' | 'solo'
+/** The four seeded bots, plus `bench-0…` when `startFakeDiscord({ extraBots })` asks for more (the benchmark's). */
+export type SeededBotName = 'alpha' | 'beta' | 'gamma' | 'solo'
+export type BotName = SeededBotName | `bench-${number}`
 export const BOT_NAMES: readonly BotName[] = ['alpha', 'beta', 'gamma', 'solo']
 
 export interface UserRecord {
@@ -112,7 +114,7 @@ export interface WorldIds {
 export interface World {
   readonly seed: number
   readonly ids: WorldIds
-  readonly bots: Readonly<Record<BotName, BotRecord>>
+  readonly bots: Readonly<Record<SeededBotName, BotRecord> & Record<`bench-${number}`, BotRecord>>
   readonly users: ReadonlyMap<string, UserRecord>
   readonly guilds: ReadonlyMap<string, GuildRecord>
   readonly channels: ReadonlyMap<string, ChannelRecord>
