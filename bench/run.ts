@@ -1,0 +1,116 @@
+import { cpus, platform, release } from 'node:os'
+import type { FakeInfo } from './fake-process.ts'
+import { throughputTool } from './load.ts'
+import { loginAll, loginOneByOne } from './logins.ts'
+import type { NaiveInfo } from './naive/server.ts'
+import { measureMemory } from './memory.ts'
+import { measureDesign, measureLimit, timeCrashRecovery } from './phases.ts'
+import { createProcessGroup } from './procs.ts'
+import { writeReport } from './report.ts'
+import { evaluateTargets, summarizeLogins, type BenchResults, type DesignStep } from './results.ts'
+import { readCounters, type BenchContext, type Logged } from './scenarios.ts'
+import type { ServiceInfo } from './service-process.ts'
+
+/**
+ * `bun run bench [--quick]`: every number in one run on one machine, so the ratios between them hold even on a
+ * noisy 2-core box. Processes: the fake Discord, the service, the naive baseline, the bare Bun.serve limit and the
+ * load generators, each its own; this one only orchestrates (and sleeps while they work).
+ */
+const quick = process.argv.includes('--quick')
+const plan = quick
+  ? { steps: [1, 10], durationS: 2, warmupS: 1, settleMs: 500, crashes: 2, oneByOne: 3 }
+  : { steps: [1, 50, 200], durationS: 5, warmupS: 1, settleMs: 1_500, crashes: 3, oneByOne: 5 }
+const LOGIN_CONCURRENCY = 8 // FACTS.md: worker spawns are CPU-bound; more in flight only queue
+const CONNECTIONS = 50
+const say = (line: string) => process.stderr.write(`${line}\n`)
+
+const group = createProcessGroup()
+const stopAndExit = (code: number) => void group.stopAll().finally(() => process.exit(code))
+process.on('SIGINT', () => stopAndExit(130))
+process.on('SIGTERM', () => stopAndExit(143))
+
+try {
+  await writeReport(await bench(), quick)
+} finally {
+  await group.stopAll()
+}
+
+async function bench(): Promise<BenchResults> {
+  const maxBots = Math.max(...plan.steps)
+  say(`botvisor bench${quick ? ' --quick' : ''}: steps ${plan.steps.join(', ')} bots, ${plan.durationS} s runs, ${throughputTool()} for throughput`)
+  // our bots, then the naive baseline's (other bots: a send must not wake the other design's client), then spares
+  const fake = await group.start<FakeInfo>('fake-process.ts', [String(2 * maxBots + plan.oneByOne)], { timeoutMs: 60_000 })
+  const { apiUrl, url: fakeUrl, bots } = fake.info
+  const service = await group.start<ServiceInfo>('service-process.ts', [apiUrl, String(maxBots + plan.oneByOne + 10)])
+  const naive = await group.start<NaiveInfo>('naive/server.ts', [apiUrl])
+  const ctx: BenchContext = { group, fakeUrl, connections: CONNECTIONS, durationS: plan.durationS, warmupS: plan.warmupS }
+
+  const discord429 = { ours: 0, naive: 0 }
+  /** Runs a phase of one design and books the 429s Discord answered meanwhile to it. */
+  const booked = async <T>(who: 'ours' | 'naive', phase: () => Promise<T>): Promise<T> => {
+    const before = await readCounters(fakeUrl)
+    const result = await phase()
+    discord429[who] += (await readCounters(fakeUrl)).rateLimited429 - before.rateLimited429
+    return result
+  }
+
+  const memoryPlan = { steps: plan.steps, settleMs: plan.settleMs, loginConcurrency: LOGIN_CONCURRENCY, maxBots: maxBots + plan.oneByOne }
+  say('\nmemory and logins (fresh processes, no load)')
+  const memory = {
+    ours: await booked('ours', () => measureMemory(group, apiUrl, { who: 'ours', bots: bots.slice(0, maxBots) }, memoryPlan, say)),
+    naive: await booked('naive', () => measureMemory(group, apiUrl, { who: 'naive', bots: bots.slice(maxBots, 2 * maxBots) }, memoryPlan, say)),
+  }
+  const designs = {
+    ours: { url: service.info.url, pool: bots.slice(0, maxBots), logged: [] as Logged[], steps: [] as DesignStep[] },
+    naive: { url: naive.info.url, pool: bots.slice(maxBots, 2 * maxBots), logged: [] as Logged[], steps: [] as DesignStep[] },
+  }
+  let limitRun: Awaited<ReturnType<typeof measureLimit>> | undefined
+
+  for (const count of plan.steps) {
+    say(`\n${count} bot${count === 1 ? '' : 's'}`)
+    for (const who of ['ours', 'naive'] as const) {
+      const design = designs[who]
+      const newBots = design.pool.slice(design.logged.length, count)
+      const run = await booked(who, () => loginAll(design.url, newBots.map((bot) => bot.token), LOGIN_CONCURRENCY))
+      design.logged.push(...newBots.map((bot, i) => ({ bot, session: run.sessions[i] ?? '' })))
+    }
+    limitRun ??= await measureLimit(ctx, designs.ours.url, designs.ours.logged[0] as Logged)
+    for (const who of ['ours', 'naive'] as const) {
+      const step = await booked(who, () => measureDesign(ctx, who, designs[who].url, designs[who].logged))
+      const rssBytes = memory[who].rssBytes[designs[who].steps.length] ?? Number.NaN
+      designs[who].steps.push({ ...step, rssBytes, rssPerBotBytes: (rssBytes - memory[who].baselineRssBytes) / count })
+    }
+  }
+
+  say('\ncrash recovery and one-by-one logins')
+  const crashRecoveryMs: number[] = []
+  for (let i = 0; i < plan.crashes; i++) {
+    const target = designs.ours.logged[Math.floor((i * designs.ours.logged.length) / plan.crashes)] as Logged
+    crashRecoveryMs.push(await booked('ours', () => timeCrashRecovery(service.info.controlUrl, service.info.url, target)))
+    await Bun.sleep(500)
+  }
+  const oneByOne = await booked('ours', () => loginOneByOne(service.info.url, bots.slice(2 * maxBots).map((bot) => bot.token), 800))
+  say(`  crash → answering: ${crashRecoveryMs.map((v) => `${Math.round(v)} ms`).join(', ')}; one-by-one logins: ${oneByOne.latenciesMs.map((v) => `${Math.round(v)} ms`).join(', ')}`)
+
+  if (!limitRun) throw new Error('no step ran')
+  const cpu = cpus()
+  const results: Omit<BenchResults, 'targets'> = {
+    date: new Date().toISOString(),
+    quick,
+    machine: { cpus: cpu.length, cpuModel: cpu[0]?.model ?? 'unknown', bun: Bun.version, platform: `${platform()} ${release()}` },
+    tools: { throughput: throughputTool(), fixedRate: 'autocannon' },
+    settings: { connections: CONNECTIONS, durationS: plan.durationS, warmupS: plan.warmupS, loginConcurrency: LOGIN_CONCURRENCY, steps: plan.steps },
+    ...limitRun,
+    baselineRssBytes: { ours: memory.ours.baselineRssBytes, naive: memory.naive.baselineRssBytes },
+    ours: designs.ours.steps,
+    naive: designs.naive.steps,
+    logins: {
+      ours: summarizeLogins(memory.ours.loginLatenciesMs, memory.ours.loginWallMs),
+      naive: summarizeLogins(memory.naive.loginLatenciesMs, memory.naive.loginWallMs),
+      oursOneByOne: summarizeLogins(oneByOne.latenciesMs, oneByOne.wallMs),
+    },
+    crashRecoveryMs,
+    discord429,
+  }
+  return { ...results, targets: evaluateTargets(results) }
+}
