@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { InvalidRequestBudget } from './invalid-budget.ts'
+import { createRequestMetrics } from './request-metrics.ts'
 import type { WorkerSnapshot, WorkerState } from './pool/supervisor.ts'
 import { WORKER_STATES } from './pool/supervisor.ts'
 
@@ -25,19 +26,7 @@ export function createMetrics(sources: { snapshots: () => WorkerSnapshot[]; budg
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'botvisor_process_' })
 
-  const httpRequests = new Counter({
-    name: 'botvisor_http_requests_total',
-    help: 'HTTP requests by method, route template and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [registry],
-  })
-  const httpDuration = new Histogram({
-    name: 'botvisor_http_request_duration_seconds',
-    help: 'HTTP request latency by route template',
-    labelNames: ['method', 'route'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
-  })
+  const observeRequest = createRequestMetrics(registry)
   const rpcDuration = new Histogram({
     name: 'botvisor_worker_rpc_duration_seconds',
     help: 'Gateway → worker call latency',
@@ -98,21 +87,9 @@ export function createMetrics(sources: { snapshots: () => WorkerSnapshot[]; budg
     },
   })
 
-  // Label children resolved once per (method, route, status): prom-client hashes label sets on every call
-  // otherwise, and this runs on every request. Bounded: routes are templates.
-  const requestSeries = new Map<string, { count: { inc(): void }; latency: { observe(value: number): void } }>()
   return {
     registry,
-    observeRequest(method: string, route: string, status: number, seconds: number) {
-      const key = `${method} ${route} ${status}`
-      let series = requestSeries.get(key)
-      if (!series) {
-        series = { count: httpRequests.labels(method, route, String(status)), latency: httpDuration.labels(method, route) }
-        requestSeries.set(key, series)
-      }
-      series.count.inc()
-      series.latency.observe(seconds)
-    },
+    observeRequest,
     observeRpc: (ms: number) => rpcDuration.observe(ms / 1000),
     countRestart: (reason: string) => restarts.inc({ cause: restartCause(reason) }),
   }
