@@ -4,9 +4,9 @@ import { AppError } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import { createLimiter } from './limiter.ts'
 import { createSpawner } from './spawner.ts'
-import { superviseBot, type BotHandle, type SupervisedBot, type SupervisorDeps, type WorkerSnapshot } from './supervisor.ts'
+import type { BotHandle, SupervisedBot, SupervisorDeps, WorkerSnapshot } from './bot-types.ts'
+import { superviseBot } from './supervisor.ts'
 
-export type { BotHandle }
 
 export interface BotPool {
   /** The bot's running worker, started and logged in if needed; one worker per token, ever. */

@@ -1,71 +1,13 @@
-import type { Config } from '../config.ts'
 import type { BotIdentity, BotStats, RpcResult, WorkerPush } from '../contract.ts'
 import { AppError, fromRpcFailure } from '../errors.ts'
-import type { Logger } from '../log.ts'
-import { createBotCache, type BotCache } from './bot-cache.ts'
+import { createBotCache } from './bot-cache.ts'
+import type { BotHandle, SupervisedBot, SupervisorDeps, WorkerSnapshot, WorkerState } from './bot-types.ts'
 import { createLatencyWindow } from './latency.ts'
 import type { ConnectedWorker, WorkerCall } from './remote.ts'
 import { createRestartPolicy } from './restart-policy.ts'
 
-/**
- * starting: a worker is logging in · ready: serving · reconnecting: discord.js is resuming the gateway ·
- * restarting: crashed, waiting out its backoff · failed: too many restarts, until an admin restarts it ·
- * stopping: logging out for good.
- */
-export type WorkerState = 'starting' | 'ready' | 'reconnecting' | 'restarting' | 'failed' | 'stopping'
-export const WORKER_STATES: readonly WorkerState[] = ['starting', 'ready', 'reconnecting', 'restarting', 'failed', 'stopping']
-
 /** A clean stop gets this long to destroy its client before the worker is terminated anyway. */
 const STOP_GRACE_MS = 2_000
-
-export type WorkerSnapshot = {
-  workerId: string
-  botId: string
-  botName: string
-  state: WorkerState
-  stateSince: number
-  startedAt: number
-  restarts: number
-  lastExit: { reason: string; at: number } | null
-  lastError: string | null
-  identity: BotIdentity
-  stats: BotStats | null
-  rpcP50Ms: number | null
-  rpcP99Ms: number | null
-  eventsPerSecond: number
-}
-
-/** One bot as the routes see it: never its discord.js objects, only calls into whichever worker serves it. */
-export type BotHandle = {
-  botKey: string
-  workerId: string
-  identity: BotIdentity
-  state(): WorkerState
-  call: WorkerCall
-  /** Guild and channel lists the worker keeps fresh: served without an RPC. */
-  cache: BotCache
-}
-
-export type SupervisedBot = BotHandle & {
-  /** Settles with the first login: a failure there is the caller's answer, not a reason to restart. */
-  firstStart: Promise<BotHandle>
-  restart(reason: string): Promise<void>
-  stop(reason: string): Promise<void>
-  checkHealth(): Promise<BotStats | undefined>
-  snapshot(): WorkerSnapshot
-}
-
-export type SupervisorDeps = {
-  config: Config
-  log: Logger
-  takeWorker: () => ConnectedWorker
-  /** Bounds how many workers start at once, across all bots. */
-  startSlots: <T>(task: () => Promise<T>) => Promise<T>
-  /** Discord refused the token (close 4004, or a 401 confirmed by GET /users/@me). */
-  onRevoked: () => void
-  onTransition?: (from: WorkerState, to: WorkerState, reason: string) => void
-  onRpc?: (ms: number) => void
-}
 
 const tokenRejected = () => new AppError(401, 'unauthorized', 'Discord rejected the token; log in again')
 
