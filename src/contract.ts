@@ -29,6 +29,9 @@ export type Page = {
 
 export type IntentFlags = { guildMembers: boolean; messageContent: boolean }
 
+/** A gateway session as Discord needs it for RESUME; kept by the gateway so it outlives a crashed worker. */
+export type GatewaySession = { sessionId: string; sequence: number; resumeUrl: string; shardId: number; shardCount: number }
+
 export type BotStartOptions = {
   token: string
   apiUrl: string
@@ -41,6 +44,8 @@ export type BotStartOptions = {
    * a crash loop must not burn the day's budget. 0 for a login a user asked for.
    */
   identifyReserve: number
+  /** The crashed worker's gateway session: RESUME it rather than IDENTIFY, where Discord still allows. */
+  resume: GatewaySession | null
   /** Lets tests break the worker on purpose (WORKER_TEST_HOOKS=1). */
   testHooks: boolean
 }
@@ -54,6 +59,10 @@ export type BotIdentity = {
   /** Discord's session_start_limit as read before this login's IDENTIFY. */
   identifiesLeft: number
   identifiesResetAt: number
+  /** True when this start resumed an earlier gateway session instead of spending an IDENTIFY. */
+  resumed: boolean
+  /** The intents the session has (after a 4014, without the privileged ones): a RESUME keeps them. */
+  intentBits: number
 }
 
 /** Counters are totals since the worker started; the gateway turns them into rates. */
@@ -81,6 +90,8 @@ export type WorkerPush =
   | { botvisor: 'channels'; guildId: string; body: JsonText | null }
   /** A channel's cached newest messages changed (channelId null: all of them): drop the pages built from them. */
   | { botvisor: 'messages'; channelId: string | null }
+  /** The gateway session moved on (sent at most every SESSION_PUSH_MS, and at once when it starts or ends). */
+  | { botvisor: 'session'; session: GatewaySession | null }
   /** The gateway connection's fate: discord.js resuming it, done, or Discord refusing the token (4004, 401). */
   | { botvisor: 'gateway'; status: 'reconnecting' | 'ready' | 'revoked' | 'closed'; code?: number }
 

@@ -129,7 +129,7 @@ describe('budgets that protect the bots from Discord', () => {
     }
   })
 
-  test('an automatic restart refuses to IDENTIFY when the day’s budget is nearly spent, and admin says so', async () => {
+  test('an automatic restart that cannot RESUME refuses to IDENTIFY when the day’s budget is nearly spent, and admin says so', async () => {
     // IDENTIFY_RESERVE above the fake's 1 000 a day: every automatic restart must refuse
     const thrifty = await startStack({ ADMIN_TOKEN, IDENTIFY_RESERVE: '1000', WORKER_TEST_HOOKS: '1', RESTART_BACKOFF_BASE_MS: '20' })
     try {
@@ -137,6 +137,8 @@ describe('budgets that protect the bots from Discord', () => {
       const { sessionId } = await thrifty.login(token)
       const identifies = thrifty.discord.counters().identifies.solo
       const bot = thrifty.service.pool.get(botKeyOf(token))!
+      // Discord failing the REST reads a RESUME is rebuilt from leaves only an IDENTIFY
+      thrifty.discord.control.failRest({ bot: 'solo', route: 'GET /users/@me/guilds', status: 500 })
       await bot.call((worker) => worker.injectFault('exit'))
       await waitFor(() => bot.state() === 'failed')
       expect(thrifty.discord.counters().identifies.solo).toBe(identifies)

@@ -148,6 +148,30 @@ describe('a crashed worker is restarted; its sessions and the other bots carry o
   })
 })
 
+describe('a restart resumes the gateway session instead of spending an IDENTIFY', () => {
+  test('after a crash: no new IDENTIFY, one RESUME, and discord.js goes on handling live events', async () => {
+    const token = stack.discord.tokens.solo
+    const { sessionId } = await stack.login(token)
+    const guildId = stack.discord.world.ids.soloGuild
+    const before = stack.discord.counters()
+    const restarts = snapshotOf(stack, token)!.restarts
+    await breakBot(stack, token, 'exit')
+    await waitFor(() => snapshotOf(stack, token)!.restarts > restarts && snapshotOf(stack, token)!.state === 'ready')
+
+    const after = stack.discord.counters()
+    expect(after.identifies.solo).toBe(before.identifies.solo)
+    expect(after.resumes.solo).toBe((before.resumes.solo ?? 0) + 1)
+    expect(snapshotOf(stack, token)!.identity.resumed).toBe(true)
+    expect((await stack.get('/api/channels', sessionId)).json.length).toBeGreaterThan(0)
+
+    // a member joining reaches discord.js's own handlers (not only raw dispatches): the guild list counts them
+    const countOf = async () => (await stack.get('/api/guilds', sessionId)).json[0].memberCount as number
+    const members = await countOf()
+    stack.discord.control.addMember({ guildId })
+    await waitFor(async () => (await countOf()) === members + 1)
+  })
+})
+
 describe('restart intensity', () => {
   test('more restarts than RESTART_MAX within the window: failed, 503 naming the error, until an admin restarts it', async () => {
     const strict = await startStack({ ...FAST, RESTART_MAX: '1', RESTART_WINDOW_MS: '60000' })

@@ -1,8 +1,9 @@
 import type { Client } from 'discord.js'
 import { GatewayIntentBits, Routes, type RESTGetAPIGatewayBotResult } from 'discord-api-types/v10'
-import type { BotIdentity, BotStartOptions, BotWorkerApi, RpcFailure, RpcResult, TestFault, WorkerPush } from '../src/contract.ts'
+import type { BotIdentity, BotStartOptions, BotWorkerApi, GatewaySession, RpcFailure, RpcResult, TestFault, WorkerPush } from '../src/contract.ts'
 import { PRIVILEGED_INTENTS, withoutPrivileged } from '../src/intents.ts'
 import { createClient, loginUntilReady } from './client.ts'
+import { readReadySnapshot, sessionKeepingStrategy } from './resume.ts'
 import { failure, guarded, toFailure } from './failures.ts'
 import { createMessageCache, type MessageCache } from './message-cache.ts'
 import { feedMessageCache } from './message-events.ts'
@@ -29,6 +30,7 @@ type Running = {
 export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi {
   let running: Running | undefined
   let testHooks = false
+  let token: string | undefined
 
   const requireRunning = (): Running => {
     if (!running) throw new Error('bot not started')
@@ -37,20 +39,39 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
   const has = (bit: number) => ((running?.intents ?? 0) & bit) === bit
 
   async function login(options: BotStartOptions, intents: number) {
-    const client = createClient({ ...options, intents })
+    // filled in below, before login() makes discord.js build its strategy
+    const plan = { resume: null as GatewaySession | null, snapshot: null as Awaited<ReturnType<typeof readReadySnapshot>> }
+    const settled = Promise.withResolvers<'resumed' | 'identified'>()
+    const client = createClient({
+      ...options,
+      intents,
+      buildStrategy: (manager) =>
+        sessionKeepingStrategy({
+          ...plan,
+          report: (session) => push({ botvisor: 'session', session }),
+          onSettled: settled.resolve,
+        })(manager),
+    })
     try {
       client.rest.setToken(options.token)
+      if (options.resume) {
+        // a RESUME spends no IDENTIFY; if Discord refuses it (op 9), @discordjs/ws identifies on its own
+        plan.snapshot = await readReadySnapshot(client, options.resume).catch(() => null) // then IDENTIFY
+        plan.resume = plan.snapshot ? options.resume : null
+      }
       // discord.js reads this too, but does not tell how many IDENTIFYs are left before it spends one
       const gateway = (await client.rest.get(Routes.gatewayBot())) as RESTGetAPIGatewayBotResult
       const limit = gateway.session_start_limit
-      if (limit.remaining <= options.identifyReserve) {
+      if (!plan.resume && limit.remaining <= options.identifyReserve) {
         await client.destroy()
         const resetAt = new Date(Date.now() + limit.reset_after).toISOString()
         return { kind: 'budget' as const, detail: `only ${limit.remaining} IDENTIFYs left today (resets ${resetAt})` }
       }
       const outcome = await loginUntilReady(client, options.token, options.loginTimeoutMs)
       if (outcome.kind !== 'ready') await client.destroy()
-      return { ...outcome, limit }
+      // discord.js is ready from the replayed READY at once; start answers once Discord settled the session
+      const resumed = outcome.kind === 'ready' && plan.resume !== null && (await settledWithin(settled.promise, options.loginTimeoutMs)) === 'resumed'
+      return { ...outcome, limit, resumed }
     } catch (err) {
       await client.destroy()
       throw err
@@ -59,6 +80,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
 
   async function start(options: BotStartOptions): Promise<RpcResult<BotIdentity>> {
     testHooks = options.testHooks
+    token = options.token
     try {
       let intents = options.intents
       let outcome = await login(options, intents)
@@ -69,7 +91,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
       }
       switch (outcome.kind) {
         case 'ready': {
-          const { client, limit } = outcome
+          const { client, limit, resumed } = outcome
           const telemetry = watchClient(client, push)
           const eventsKeepMessagesFresh = (intents & MESSAGE_EVENTS) === MESSAGE_EVENTS
           const messages = eventsKeepMessagesFresh
@@ -89,8 +111,10 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
               avatar: client.user.avatar,
               intents: { guildMembers: has(PRIVILEGED_INTENTS.GuildMembers), messageContent: has(PRIVILEGED_INTENTS.MessageContent) },
               guildCount: client.guilds.cache.size,
-              identifiesLeft: limit.remaining - 1,
+              identifiesLeft: resumed ? limit.remaining : limit.remaining - 1,
               identifiesResetAt: Date.now() + limit.reset_after,
+              resumed,
+              intentBits: intents,
             },
           }
         }
@@ -111,9 +135,11 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
   /** A 401 on a read may be a revoked token: confirm with GET /users/@me before telling the gateway. */
   async function confirmRevoked(): Promise<void> {
     const client = running?.client
-    if (!client) return
-    const check = await guarded(() => client.rest.get(Routes.user('@me')))
-    if (!check.ok && check.status === 401) push({ botvisor: 'gateway', status: 'revoked', code: 401 })
+    if (!client || !token) return
+    // @discordjs/rest forgets the token after any 401; ask once more with it
+    client.rest.setToken(token)
+    const check = await guarded(() => client.rest.get(Routes.user('@me'))).catch(() => undefined)
+    if (check && !check.ok && check.status === 401) push({ botvisor: 'gateway', status: 'revoked', code: 401 })
   }
 
   /** Runs a read; our own checks fail with Discord's codes, thrown as RpcFailure data. */
@@ -172,6 +198,14 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
       breakOnPurpose(fault)
     },
   }
+}
+
+const settledWithin = <T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms)
+  })
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
 }
 
 const isRpcFailure = (value: unknown): value is RpcFailure =>

@@ -1,7 +1,15 @@
+import type { IShardingStrategy, WebSocketManager } from '@discordjs/ws'
 import { Client, Events, Options } from 'discord.js'
 import { GatewayCloseCodes } from 'discord-api-types/v10'
 
-export type ClientSettings = { token: string; apiUrl: string; intents: number; requestDeadlineMs: number }
+export type ClientSettings = {
+  token: string
+  apiUrl: string
+  intents: number
+  requestDeadlineMs: number
+  /** How the gateway connection is built; the worker's keeps the session where a restart can resume it. */
+  buildStrategy?: (manager: WebSocketManager) => IShardingStrategy
+}
 
 export type LoginOutcome =
   | { kind: 'ready'; client: Client<true> }
@@ -16,6 +24,7 @@ export type LoginOutcome =
 export function createClient(settings: ClientSettings): Client {
   return new Client({
     intents: settings.intents,
+    ws: settings.buildStrategy ? { buildStrategy: settings.buildStrategy } : {},
     rest: {
       api: settings.apiUrl,
       // One attempt plus one retry must fit in the caller's deadline; an AbortError is retried too.

@@ -72,7 +72,8 @@ export function createMessageCache(onChange: (channelId: string | null) => void 
     },
     created(message: APIMessage) {
       const entry = live(message.channel_id)
-      if (!entry) return
+      // a RESUME replays from the last sequence the gateway heard of, which may be a little behind
+      if (!entry || entry.messages.some((cached) => cached.id === message.id)) return
       entry.messages.unshift(toMessage(message))
       if (entry.messages.length > RECENT_MESSAGES) {
         entry.messages.length = RECENT_MESSAGES

@@ -43,6 +43,7 @@ export function createBotCache(): BotCache {
           else messagePages.delete(push.channelId)
           return
         case 'gateway':
+        case 'session':
           return
       }
     },

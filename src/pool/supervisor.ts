@@ -1,4 +1,4 @@
-import type { BotIdentity, BotStats, RpcResult, WorkerPush } from '../contract.ts'
+import type { BotIdentity, BotStats, GatewaySession, RpcResult, WorkerPush } from '../contract.ts'
 import { AppError, fromRpcFailure } from '../errors.ts'
 import { createBotCache } from './bot-cache.ts'
 import type { BotHandle, SupervisedBot, SupervisorDeps, WorkerSnapshot, WorkerState } from './bot-types.ts'
@@ -39,6 +39,8 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
   let lastError: string | null = null
   let restartTimer: ReturnType<typeof setTimeout> | undefined
   let tokenRevoked = false
+  // outlives the worker: what a restart RESUMEs
+  let gatewaySession: GatewaySession | null = null
   let stats: { value: BotStats; at: number; eventsPerSecond: number } | undefined
   const stateWatchers = new Set<() => void>()
 
@@ -72,10 +74,12 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
           bot.start({
             token,
             apiUrl: config.DISCORD_API_URL,
-            intents: config.DISCORD_INTENTS,
+            // a resumed session keeps the intents it was identified with (after a 4014, without the privileged)
+            intents: everReady ? handle.identity.intentBits : config.DISCORD_INTENTS,
             loginTimeoutMs: config.LOGIN_TIMEOUT_MS,
             requestDeadlineMs: config.RPC_TIMEOUT_MS,
             identifyReserve: kind === 'restart' ? config.IDENTIFY_RESERVE : 0,
+            resume: kind === 'login' ? null : gatewaySession,
             testHooks: config.WORKER_TEST_HOOKS,
           }),
         // 4014 makes the worker log in twice (with, then without privileged intents): allow both
@@ -92,7 +96,7 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
       upSince = Date.now()
       everReady = true
       lastError = null
-      log.info({ guilds: result.value.guildCount, intents: result.value.intents }, 'worker started')
+      log.info({ guilds: result.value.guildCount, intents: result.value.intents, resumed: result.value.resumed }, 'worker started')
       transition('ready', kind === 'login' ? 'logged in' : 'logged back in')
       firstStart.resolve(handle)
       return
@@ -151,6 +155,10 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
   }
 
   function onPush(push: WorkerPush) {
+    if (push.botvisor === 'session') {
+      gatewaySession = push.session
+      return
+    }
     if (push.botvisor !== 'gateway') return cache.apply(push)
     switch (push.status) {
       case 'reconnecting':
@@ -239,7 +247,10 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
   const handle: SupervisedBot = {
     botKey,
     workerId,
-    identity: { botId: '', username: '', avatar: null, intents: { guildMembers: false, messageContent: false }, guildCount: 0, identifiesLeft: -1, identifiesResetAt: 0 },
+    identity: {
+      botId: '', username: '', avatar: null, intents: { guildMembers: false, messageContent: false },
+      guildCount: 0, identifiesLeft: -1, identifiesResetAt: 0, resumed: false, intentBits: 0,
+    },
     cache,
     state: () => state,
     call,

@@ -59,7 +59,8 @@ export type RouteMatch =
   | { kind: 'methodNotAllowed' }
 
 export function matchRoute(method: string, path: string): RouteMatch {
-  const parts = path.split('/').filter(Boolean)
+  // decoded once, as Discord's router does: discord.js sends "@me" as "%40me"
+  const parts = path.split('/').filter(Boolean).map(safeDecode)
   let best: { route: CompiledRoute; params: Record<string, string> } | null = null
   let pathKnown = false
   for (const route of COMPILED) {
@@ -84,7 +85,7 @@ function matchSegments(pattern: readonly string[], parts: readonly string[]): Re
     const actual = parts[i] ?? ''
     if (expected.startsWith(':')) {
       const name = PARAM_NAMES[pattern[i - 1] ?? ''] ?? expected.slice(1)
-      params[name] = safeDecode(actual)
+      params[name] = actual
     } else if (expected !== actual) {
       return null
     }

@@ -1,0 +1,137 @@
+// types only from @discordjs/ws: the runtime classes must be the ones discord.js loaded (its CommonJS build)
+import type { SessionInfo, WebSocketManager } from '@discordjs/ws'
+import { SimpleShardingStrategy, type Client } from 'discord.js'
+import {
+  GatewayDispatchEvents,
+  Routes,
+  type APIChannel,
+  type APIGuild,
+  type APIGuildMember,
+  type APIUser,
+  type RESTGetAPICurrentUserGuildsResult,
+} from 'discord-api-types/v10'
+import type { GatewaySession } from '../src/contract.ts'
+
+/** A restart rebuilds READY from REST: three calls per guild. Past this many guilds an IDENTIFY is cheaper. */
+export const MAX_GUILDS_TO_RESUME = 25
+/** Sequence numbers change with every dispatch: tell the gateway at most this often (a RESUME replays the rest). */
+const SESSION_PUSH_MS = 250
+
+type ReadySnapshot = { ready: Record<string, unknown>; guildCreates: Record<string, unknown>[] }
+
+/**
+ * What Discord's READY and GUILD_CREATEs would have told a new client, read from REST. discord.js builds its
+ * user, application and caches only from those dispatches, so a RESUMEd client needs them to become ready.
+ */
+export async function readReadySnapshot(client: Client, session: GatewaySession): Promise<ReadySnapshot | null> {
+  const rest = client.rest
+  const guilds = (await rest.get(Routes.userGuilds())) as RESTGetAPICurrentUserGuildsResult
+  if (guilds.length > MAX_GUILDS_TO_RESUME) return null
+  const [user, application] = (await Promise.all([rest.get(Routes.user('@me')), rest.get(Routes.currentApplication())])) as [
+    APIUser,
+    { id: string; flags?: number },
+  ]
+  const guildCreates = await Promise.all(
+    guilds.map(async ({ id }) => {
+      const [guild, channels, member] = (await Promise.all([
+        rest.get(Routes.guild(id), { query: new URLSearchParams({ with_counts: 'true' }) }),
+        rest.get(Routes.guildChannels(id)),
+        rest.get(Routes.guildMember(id, user.id)),
+      ])) as [APIGuild & { approximate_member_count?: number }, APIChannel[], APIGuildMember]
+      const memberCount = guild.approximate_member_count ?? 0
+      return {
+        ...guild,
+        channels,
+        members: [member],
+        member_count: memberCount,
+        joined_at: member.joined_at,
+        large: memberCount > 250,
+        unavailable: false,
+        threads: [],
+        presences: [],
+        voice_states: [],
+        stage_instances: [],
+        guild_scheduled_events: [],
+        soundboard_sounds: [],
+      }
+    }),
+  )
+  const ready = {
+    v: 10,
+    user,
+    guilds: guilds.map(({ id }) => ({ id, unavailable: true })),
+    session_id: session.sessionId,
+    resume_gateway_url: session.resumeUrl,
+    shard: [session.shardId, session.shardCount],
+    application: { id: application.id, flags: application.flags ?? 0 },
+  }
+  return { ready, guildCreates }
+}
+
+/**
+ * discord.js's own sharding strategy, with the gateway session kept where it survives this worker: `report`
+ * hears every change (throttled), and a `resume` handed in is what the first connection RESUMEs. The snapshot
+ * is played to discord.js as the READY and GUILD_CREATEs it will never receive on a resumed session.
+ * Everything here is @discordjs/ws's public surface: the buildStrategy option, the manager's session hooks
+ * and its events.
+ */
+export function sessionKeepingStrategy(options: {
+  resume: GatewaySession | null
+  snapshot: ReadySnapshot | null
+  report: (session: GatewaySession | null) => void
+  /** How the session came back: Discord RESUMEd it, or refused (op 9) and @discordjs/ws identified anew. */
+  onSettled: (how: 'resumed' | 'identified') => void
+}) {
+  return (manager: WebSocketManager) => {
+    const { retrieveSessionInfo, updateSessionInfo } = manager.options
+    let seed: SessionInfo | null = options.resume
+      ? { ...options.resume, resumeURL: options.resume.resumeUrl }
+      : null
+    let latest: GatewaySession | null = null
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const flush = () => {
+      timer = undefined
+      options.report(latest)
+    }
+
+    const mutable = manager.options as { -readonly [K in keyof typeof manager.options]: (typeof manager.options)[K] }
+    mutable.retrieveSessionInfo = async (shardId) => (await retrieveSessionInfo(shardId)) ?? seed
+    mutable.updateSessionInfo = async (shardId, info) => {
+      seed = null // from now on discord.js holds the session itself
+      const starting = latest === null || info === null || info.sessionId !== latest.sessionId
+      latest = info && { sessionId: info.sessionId, sequence: info.sequence, resumeUrl: info.resumeURL, shardId: info.shardId, shardCount: info.shardCount }
+      if (starting) {
+        clearTimeout(timer)
+        flush()
+      } else {
+        timer ??= setTimeout(flush, SESSION_PUSH_MS)
+      }
+      return updateSessionInfo(shardId, info)
+    }
+
+    if (options.snapshot) {
+      const { ready, guildCreates } = options.snapshot
+      const shardId = options.resume?.shardId ?? 0
+      // On HELLO, before the RESUME goes out: Discord then replays what was missed, and discord.js handles a
+      // few of those (member joins, guild events) even before it is ready, which needs READY's user. The
+      // microtask lets discord.js's own HELLO listener, added after this one, run first.
+      let played = false
+      manager.once('hello', () =>
+        queueMicrotask(() => {
+          manager.emit('ready', { data: ready as never, shardId })
+          played = true
+          manager.emit('dispatch', { data: { op: 0, t: GatewayDispatchEvents.Ready, s: 0, d: ready } as never, shardId })
+          for (const guild of guildCreates) {
+            manager.emit('dispatch', { data: { op: 0, t: GatewayDispatchEvents.GuildCreate, s: 0, d: guild } as never, shardId })
+          }
+        }),
+      )
+      manager.once('resumed', () => options.onSettled('resumed'))
+      // a READY after ours is Discord's own: the RESUME was refused and the shard identified
+      manager.on('ready', () => {
+        if (played) options.onSettled('identified')
+      })
+    }
+    return new SimpleShardingStrategy(manager)
+  }
+}
