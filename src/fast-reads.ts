@@ -64,7 +64,7 @@ function readQuery(query: string, allowed: readonly string[]): Map<string, strin
 /**
  * GET /api/guilds, /api/channels and the newest /api/messages answered from bodies the gateway already holds,
  * without the middleware chain and on the request's own tick: the hottest reads cost a session lookup and a
- * Map read. Anything out of the ordinary (no or unknown session, a bot not serving, a query it does not
+ * Map read. A session the store cannot tell at once also goes to the full app. Anything out of the ordinary (no or unknown session, a bot not serving, a query it does not
  * know, nothing cached, CORS) returns undefined and the full app answers, so every rule and error lives there.
  */
 export function createFastReads(deps: FastReadDeps) {
@@ -101,7 +101,9 @@ export function createFastReads(deps: FastReadDeps) {
     }
   }
 
-  return async function fastRead(request: Request): Promise<Response | undefined> {
+  // Synchronous on purpose: Bun 1.4.4 writes a response that completes after an await in many small sends
+  // (oven-sh/bun#41341); on the request's own tick it leaves in one.
+  return function fastRead(request: Request): Response | undefined {
     if (request.method !== 'GET') return undefined
     const url = request.url
     const pathStart = url.indexOf('/', url.indexOf('//') + 2)
@@ -111,7 +113,7 @@ export function createFastReads(deps: FastReadDeps) {
     if (deps.corsEnabled && request.headers.has('origin')) return undefined
     const startedAt = performance.now()
     const sessionId = readSessionId(request.headers.get('authorization') ?? undefined)
-    const session = sessionId ? await sessions.get(sessionId) : undefined
+    const session = sessionId ? sessions.peek(sessionId) : undefined
     const bot = session ? pool.get(session.botKey) : undefined
     if (!session || !bot || !SERVING.has(bot.state())) return undefined
     const found = answer(path, queryStart < 0 ? '' : url.slice(queryStart + 1), url, bot)

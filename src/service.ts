@@ -64,7 +64,7 @@ export function startService(config: Config, log: Logger): Service {
     port: config.PORT,
     hostname: config.HOST,
     development: false,
-    fetch: async (request) => (accepting ? await fastRead(request) : undefined) ?? app.fetch(request),
+    fetch: (request) => (accepting ? fastRead(request) : undefined) ?? app.fetch(request),
   })
   const host = server.hostname?.includes(':') ? `[${server.hostname}]` : server.hostname
   const running = pool

@@ -13,6 +13,11 @@ export type Session = {
 export interface SessionStore {
   create(session: Session): Promise<void>
   get(sessionId: string): Promise<Session | undefined>
+  /**
+   * The session if this node can tell without waiting (in memory, or a local copy of a shared store), else
+   * undefined. Lets the hottest reads answer on the request's own tick.
+   */
+  peek(sessionId: string): Session | undefined
   /** Returns the removed session, if there was one. */
   delete(sessionId: string): Promise<Session | undefined>
   countForBot(botKey: string): Promise<number>
@@ -34,6 +39,7 @@ export function createMemorySessionStore(): SessionStore {
     async get(sessionId) {
       return sessions.get(sessionId)
     },
+    peek: (sessionId) => sessions.get(sessionId),
     async delete(sessionId) {
       const session = sessions.get(sessionId)
       if (!session) return undefined
