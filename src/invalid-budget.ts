@@ -17,11 +17,31 @@ export function createInvalidRequestBudget(limit: number, windowMs = DISCORD_INV
   const counts = new Float64Array(slots)
   const stamps = new Float64Array(slots).fill(-1)
   const second = (now: number) => Math.floor(now / 1000)
+  // A running total, kept by evicting the seconds that leave the window: the routes that call Discord (and the
+  // short path) ask on every request, so this must not scan the ten minutes each time.
+  let total = 0
+  let lastSecond = -Infinity
+
+  function advance(current: number) {
+    if (current <= lastSecond) return
+    if (current - lastSecond >= slots) {
+      counts.fill(0)
+      stamps.fill(-1)
+      total = 0
+    } else {
+      for (let gone = lastSecond - slots + 1; gone <= current - slots; gone++) {
+        const slot = gone % slots
+        if (stamps[slot] !== gone) continue
+        total -= counts[slot]!
+        counts[slot] = 0
+        stamps[slot] = -1
+      }
+    }
+    lastSecond = current
+  }
 
   const used = (now = Date.now()) => {
-    const current = second(now)
-    let total = 0
-    for (let i = 0; i < slots; i++) if (stamps[i]! > current - slots) total += counts[i]!
+    advance(second(now))
     return total
   }
   return {
@@ -29,12 +49,14 @@ export function createInvalidRequestBudget(limit: number, windowMs = DISCORD_INV
     add(count, now = Date.now()) {
       if (count <= 0) return
       const current = second(now)
+      advance(current)
       const slot = current % slots
       if (stamps[slot] !== current) {
         stamps[slot] = current
         counts[slot] = 0
       }
       counts[slot]! += count
+      total += count
     },
     used,
     exhausted: (now = Date.now()) => used(now) >= limit,

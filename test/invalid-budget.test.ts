@@ -23,3 +23,22 @@ describe("Discord's invalid-request budget", () => {
     expect(budget.exhausted(start + 10 * 60_000 + 1000)).toBe(false)
   })
 })
+
+describe('the running total', () => {
+  test('matches a plain count over the window at every step of a random walk', () => {
+    const budget = createInvalidRequestBudget(1_000_000, 60_000)
+    const events: { at: number; count: number }[] = []
+    let now = 5_000_000_000
+    let seed = 7
+    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647)
+    for (let step = 0; step < 2000; step++) {
+      now += Math.floor(random() * (random() < 0.05 ? 90_000 : 3_000))
+      const count = Math.floor(random() * 4)
+      budget.add(count, now)
+      if (count > 0) events.push({ at: Math.floor(now / 1000), count })
+      const current = Math.floor(now / 1000)
+      const expected = events.filter((event) => event.at > current - 60).reduce((sum, event) => sum + event.count, 0)
+      expect(budget.used(now)).toBe(expected)
+    }
+  })
+})
