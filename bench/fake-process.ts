@@ -1,4 +1,4 @@
-import { startFakeDiscord } from '../test/fake-discord/index.ts'
+import { startFakeDiscord } from '../fake-discord/index.ts'
 import { announce, exitWithParent } from './child.ts'
 
 /**

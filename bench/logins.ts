@@ -2,7 +2,7 @@ export type LoginRun = { sessions: string[]; latenciesMs: number[]; wallMs: numb
 
 /**
  * Logs tokens in with at most `concurrency` logins in flight (a burst of hundreds would only queue behind the
- * worker spawns, which are CPU-bound: FACTS.md). Any failed login stops the bench: its numbers would be wrong.
+ * worker spawns, which are CPU-bound: docs/facts.md). Any failed login stops the bench: its numbers would be wrong.
  */
 export async function loginAll(url: string, tokens: readonly string[], concurrency: number): Promise<LoginRun> {
   const sessions: string[] = new Array(tokens.length)

@@ -70,17 +70,16 @@ export function renderTables(r: BenchResults): string {
   return lines.join('\n')
 }
 
-/** Results JSON (dated and latest), the two charts, and (full runs) bench/README.md. Quick runs go to results/quick/. */
+/** Results JSON (latest.json; git keeps the history), the two charts, and (full runs) bench/README.md. Quick runs go to results/quick/. */
 export async function writeReport(r: BenchResults, quick: boolean): Promise<void> {
   const dir = quick ? `${RESULTS_DIR}quick/` : RESULTS_DIR
   await mkdir(dir, { recursive: true })
   const json = `${JSON.stringify(r, null, 2)}\n`
-  await Bun.write(`${dir}${r.date.slice(0, 10)}.json`, json)
   await Bun.write(`${dir}latest.json`, json)
   await Bun.write(`${dir}throughput.svg`, throughputChart(r))
   await Bun.write(`${dir}memory.svg`, memoryChart(r))
   const tables = renderTables(r)
-  process.stdout.write(`\n${tables}\n\nWritten: ${dir}{${r.date.slice(0, 10)},latest}.json, throughput.svg, memory.svg\n`)
+  process.stdout.write(`\n${tables}\n\nWritten: ${dir}latest.json, throughput.svg, memory.svg\n`)
   if (quick) return
   const intro = await Bun.file(README_INTRO).text()
   await Bun.write(README, `${intro.trimEnd()}\n\n### Latest results\n\n${tables}\n\n![Throughput vs logged-in bots](results/throughput.svg)\n\n![Memory vs logged-in bots](results/memory.svg)\n`)

@@ -20,7 +20,7 @@ const quick = process.argv.includes('--quick')
 const plan = quick
   ? { steps: [1, 10], durationS: 2, warmupS: 1, settleMs: 500, crashes: 2, oneByOne: 3 }
   : { steps: [1, 50, 200], durationS: 5, warmupS: 1, settleMs: 1_500, crashes: 3, oneByOne: 5 }
-const LOGIN_CONCURRENCY = 8 // FACTS.md: worker spawns are CPU-bound; more in flight only queue
+const LOGIN_CONCURRENCY = 8 // docs/facts.md: worker spawns are CPU-bound; more in flight only queue
 const CONNECTIONS = 50
 const say = (line: string) => process.stderr.write(`${line}\n`)
 

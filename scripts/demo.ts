@@ -5,7 +5,7 @@
 import { loadConfig } from '../src/config.ts'
 import { createLogger } from '../src/log.ts'
 import { startService } from '../src/service.ts'
-import { startFakeDiscord } from '../test/fake-discord/index.ts'
+import { startFakeDiscord } from '../fake-discord/index.ts'
 
 const discord = await startFakeDiscord({ port: Number(Bun.env.FAKE_DISCORD_PORT ?? 0) })
 const config = loadConfig({ ...Bun.env, DISCORD_API_URL: discord.apiUrl, LOG_LEVEL: Bun.env.LOG_LEVEL ?? 'warn' })

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { parseIntents } from './intents.ts'
+import { parseIntents } from './discord/intents.ts'
 
 const positiveMs = (fallback: number) => z.coerce.number().int().positive().max(600_000).default(fallback)
 
@@ -31,7 +31,7 @@ const EnvSchema = z.object({
       return z.NEVER
     }),
   MAX_BOTS: z.coerce.number().int().positive().max(10_000).default(500),
-  // Worker start-ups are CPU-bound (~200 ms of module loading each, FACTS.md): more at once only thrash.
+  // Worker start-ups are CPU-bound (~200 ms of module loading each, docs/facts.md): more at once only thrash.
   LOGIN_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   // Workers kept spawned with discord.js loaded, so a login never waits for a cold start.
   WARM_SPARE_WORKERS: z.coerce.number().int().min(0).max(1).default(1),

@@ -1,7 +1,7 @@
 /**
  * The one contract between the gateway thread and a bot worker. Both sides import it: types and one guard.
  * Plain data crosses the boundary, never discord.js structures. Read paths return JSON the worker
- * already serialized: a string crosses threads almost free, objects are cloned twice (FACTS.md, 3.6×).
+ * already serialized: a string crosses threads almost free, objects are cloned twice (docs/facts.md, 3.6×).
  */
 
 /** A response body the worker already serialized; the gateway sends it untouched. */

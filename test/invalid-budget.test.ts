@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { createInvalidRequestBudget } from '../src/invalid-budget.ts'
+import { createInvalidRequestBudget } from '../src/discord/invalid-budget.ts'
 
 describe("Discord's invalid-request budget", () => {
   test('counts over a sliding ten minutes', () => {

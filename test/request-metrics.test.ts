@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { Registry } from 'prom-client'
-import { createRequestMetrics } from '../src/request-metrics.ts'
+import { createRequestMetrics } from '../src/observability/request-metrics.ts'
 
 describe('request metrics', () => {
   test('count by method, route and status, with a cumulative latency histogram per route', async () => {

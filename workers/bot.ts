@@ -1,7 +1,7 @@
 import type { Client } from 'discord.js'
 import { GatewayIntentBits, Routes, type RESTGetAPIGatewayBotResult } from 'discord-api-types/v10'
 import type { BotIdentity, BotStartOptions, BotWorkerApi, GatewaySession, RpcFailure, RpcResult, TestFault, WorkerPush } from '../src/contract.ts'
-import { PRIVILEGED_INTENTS, withoutPrivileged } from '../src/intents.ts'
+import { PRIVILEGED_INTENTS, withoutPrivileged } from '../src/discord/intents.ts'
 import { createClient, loginUntilReady } from './client.ts'
 import { readReadySnapshot, sessionKeepingStrategy } from './resume.ts'
 import { failure, guarded, toFailure } from './failures.ts'

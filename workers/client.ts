@@ -3,7 +3,6 @@ import { Client, Events, Options } from 'discord.js'
 import { GatewayCloseCodes } from 'discord-api-types/v10'
 
 export type ClientSettings = {
-  token: string
   apiUrl: string
   intents: number
   requestDeadlineMs: number

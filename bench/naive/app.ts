@@ -26,7 +26,7 @@ export function createNaiveApp(settings: { apiUrl: string; intents: number; requ
 
   app.post('/api/auth/login', async (c) => {
     const { token } = await c.req.json<{ token: string }>()
-    const client = createClient({ token, ...settings })
+    const client = createClient(settings)
     const outcome = await loginUntilReady(client, token, 15_000)
     if (outcome.kind !== 'ready') {
       await client.destroy()

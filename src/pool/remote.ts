@@ -16,7 +16,7 @@ export type ConnectedWorker = {
 
 /**
  * Wraps a Worker so every call is raced against its death and a deadline. Comlink settles a call only
- * when a reply with its id arrives; a dead worker never replies (FACTS.md), so without this race a
+ * when a reply with its id arrives; a dead worker never replies (docs/facts.md), so without this race a
  * crashed bot would hang its callers forever.
  */
 export function connectWorker(worker: Worker, defaultDeadlineMs: number): ConnectedWorker {

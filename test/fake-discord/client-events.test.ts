@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Client, Message, TextChannel } from 'discord.js'
-import { startFakeDiscord, type FakeDiscord } from './index.ts'
+import { startFakeDiscord, type FakeDiscord } from '../../fake-discord/index.ts'
 import { createClient, loginReady, UNPRIVILEGED_INTENTS, waitFor } from './test-support.ts'
 
 let fake: FakeDiscord

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Client } from 'discord.js'
 import { ChannelType } from 'discord.js'
-import { startFakeDiscord, type FakeDiscord } from './index.ts'
+import { startFakeDiscord, type FakeDiscord } from '../../fake-discord/index.ts'
 import { ALL_INTENTS, api, createClient, loginReady, UNPRIVILEGED_INTENTS } from './test-support.ts'
 
 let fake: FakeDiscord

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { GatewayIntentBits as I } from 'discord-api-types/v10'
-import { startFakeDiscord, type FakeDiscord } from './index.ts'
+import { startFakeDiscord, type FakeDiscord } from '../../fake-discord/index.ts'
 import { waitFor } from './test-support.ts'
 
 interface Frame { op: number; t: string | null; s: number | null; d: any }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { channelPermissions, hasPermission, Permission } from './permissions.ts'
-import { createWorld } from './world/seed.ts'
+import { channelPermissions, hasPermission, Permission } from '../../fake-discord/permissions.ts'
+import { createWorld } from '../../fake-discord/world/seed.ts'
 
 const world = createWorld(3)
 const { ids } = world

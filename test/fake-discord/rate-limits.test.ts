@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { createRateLimiter } from './rate-limits.ts'
+import { createRateLimiter } from '../../fake-discord/rate-limits.ts'
 
 /** A clock the test moves by hand: the limiter's windows without sleeping. */
 const manualClock = (startMs = 1_700_000_000_000) => {

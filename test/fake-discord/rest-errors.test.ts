@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { startFakeDiscord, type FakeDiscord } from './index.ts'
+import { startFakeDiscord, type FakeDiscord } from '../../fake-discord/index.ts'
 import { api, waitFor } from './test-support.ts'
 
 let fake: FakeDiscord

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { ApplicationFlags } from 'discord-api-types/v10'
-import { startFakeDiscord, type FakeDiscord } from './index.ts'
-import { DISCORD_EPOCH_MS, timestampOf } from './snowflake.ts'
+import { startFakeDiscord, type FakeDiscord } from '../../fake-discord/index.ts'
+import { DISCORD_EPOCH_MS, timestampOf } from '../../fake-discord/snowflake.ts'
 import { api } from './test-support.ts'
-import { userIdOfToken } from './tokens.ts'
-import { createWorld } from './world/seed.ts'
+import { userIdOfToken } from '../../fake-discord/tokens.ts'
+import { createWorld } from '../../fake-discord/world/seed.ts'
 
 let fake: FakeDiscord
 beforeAll(async () => {

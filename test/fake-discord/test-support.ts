@@ -1,5 +1,5 @@
 import { Client, GatewayIntentBits, type ClientOptions } from 'discord.js'
-import type { FakeDiscord } from './index.ts'
+import type { FakeDiscord } from '../../fake-discord/index.ts'
 
 /** Polls until `check` returns a value other than undefined/false, or fails after `timeoutMs`. */
 export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>,

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import { loadConfig } from '../../src/config.ts'
 import { createLogger } from '../../src/log.ts'
 import { startService, type Service } from '../../src/service.ts'
-import { startFakeDiscord, type FakeDiscord } from '../fake-discord/index.ts'
+import { startFakeDiscord, type FakeDiscord } from '../../fake-discord/index.ts'
 
 export type Reply<T = any> = { status: number; headers: Headers; json: T; text: string }
 

@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env.ts'
-import { AppError } from '../errors.ts'
+import { AppError } from '../../errors.ts'
 import { errorResponses } from '../schemas.ts'
 
 const healthz = createRoute({

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import type { InvalidRequestBudget } from './invalid-budget.ts'
+import type { InvalidRequestBudget } from '../discord/invalid-budget.ts'
 import { createRequestMetrics } from './request-metrics.ts'
-import { WORKER_STATES, type WorkerSnapshot, type WorkerState } from './pool/bot-types.ts'
+import { WORKER_STATES, type WorkerSnapshot, type WorkerState } from '../pool/bot-types.ts'
 
 /** Restart reasons folded into a few values: a free-text label would grow without bound. */
 export function restartCause(reason: string): string {

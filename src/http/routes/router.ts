@@ -1,9 +1,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { Context, TypedResponse } from 'hono'
 import type { AppEnv } from '../env.ts'
-import { AppError } from '../errors.ts'
-import type { JsonText, RpcResult } from '../contract.ts'
-import { fromRpcFailure } from '../errors.ts'
+import { AppError } from '../../errors.ts'
+import type { JsonText, RpcResult } from '../../contract.ts'
+import { fromRpcFailure } from '../../errors.ts'
 
 /** A route group whose validation failures become our 400 with the first problem named. */
 export function createRouter() {

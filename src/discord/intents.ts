@@ -7,8 +7,6 @@ export const PRIVILEGED_INTENTS = {
   MessageContent: GatewayIntentBits.MessageContent,
 } as const
 
-export type PrivilegedIntent = keyof typeof PRIVILEGED_INTENTS
-
 const ALL_INTENT_BITS = Object.values(GatewayIntentBits)
   .filter((bit): bit is number => typeof bit === 'number')
   .reduce((all, bit) => all | bit, 0)

@@ -1,11 +1,11 @@
 import { createRoute } from '@hono/zod-openapi'
 import { nanoid } from 'nanoid'
 import { requireBot, requireSession } from '../auth.ts'
-import { sessionLabel, type Logger } from '../log.ts'
-import { sessionFields } from '../request-log.ts'
-import type { BotPool } from '../pool/pool.ts'
+import { sessionLabel, type Logger } from '../../log.ts'
+import { sessionFields } from '../../observability/request-log.ts'
+import type { BotPool } from '../../pool/pool.ts'
 import { errorResponses, LoginBody, LoginResponse, MessageResponse, SessionInfo } from '../schemas.ts'
-import type { SessionStore } from '../sessions/store.ts'
+import type { SessionStore } from '../../sessions/store.ts'
 import { createRouter } from './router.ts'
 
 const login = createRoute({

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from './env.ts'
-import { AppError } from './errors.ts'
+import { AppError } from '../errors.ts'
 
 const digest = (text: string) => new Bun.CryptoHasher('sha256').update(text).digest()
 

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { startFakeDiscord } from './index.ts'
 
-/** `bun test/fake-discord/cli.ts [--port N] [--seed N]`: a fake Discord on loopback until SIGINT/SIGTERM. */
+/** `bun fake-discord/cli.ts [--port N] [--seed N]`: a fake Discord on loopback until SIGINT/SIGTERM. */
 const { values } = parseArgs({
   options: { port: { type: 'string', default: '0' }, seed: { type: 'string', default: '1' } },
   strict: true,

@@ -1,11 +1,11 @@
 import { readSessionId } from './auth.ts'
-import type { InvalidRequestBudget } from './invalid-budget.ts'
-import { sessionLabel, type Logger } from './log.ts'
-import type { Metrics } from './metrics.ts'
-import type { BotHandle } from './pool/bot-types.ts'
-import type { BotPool } from './pool/pool.ts'
+import type { InvalidRequestBudget } from '../discord/invalid-budget.ts'
+import { sessionLabel, type Logger } from '../log.ts'
+import type { Metrics } from '../observability/metrics.ts'
+import type { BotHandle } from '../pool/bot-types.ts'
+import type { BotPool } from '../pool/pool.ts'
 import { nextLink } from './routes/router.ts'
-import type { SessionStore } from './sessions/store.ts'
+import type { SessionStore } from '../sessions/store.ts'
 
 /** What Hono's secureHeaders() sets by default; a test holds the two paths to the same headers. */
 const SECURITY_HEADERS: Record<string, string> = {

@@ -1,9 +1,9 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from './env.ts'
-import type { InvalidRequestBudget } from './invalid-budget.ts'
-import { AppError } from './errors.ts'
-import type { BotPool } from './pool/pool.ts'
-import type { SessionStore } from './sessions/store.ts'
+import type { InvalidRequestBudget } from '../discord/invalid-budget.ts'
+import { AppError } from '../errors.ts'
+import type { BotPool } from '../pool/pool.ts'
+import type { SessionStore } from '../sessions/store.ts'
 
 /** `Authorization: <sessionId>` or `Authorization: Bearer <sessionId>`. */
 export function readSessionId(header: string | undefined): string | undefined {

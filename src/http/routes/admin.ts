@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import type { InvalidRequestBudget } from '../invalid-budget.ts'
-import { AppError } from '../errors.ts'
-import type { BotPool } from '../pool/pool.ts'
-import { WORKER_STATES, type WorkerSnapshot } from '../pool/bot-types.ts'
+import type { InvalidRequestBudget } from '../../discord/invalid-budget.ts'
+import { AppError } from '../../errors.ts'
+import type { BotPool } from '../../pool/pool.ts'
+import { WORKER_STATES, type WorkerSnapshot } from '../../pool/bot-types.ts'
 import { errorResponses } from '../schemas.ts'
-import type { SessionStore } from '../sessions/store.ts'
+import type { SessionStore } from '../../sessions/store.ts'
 import { createRouter } from './router.ts'
 
 const WorkerRow = z

@@ -1,8 +1,8 @@
 import { createMiddleware } from 'hono/factory'
 import { routePath } from 'hono/route'
-import type { AppEnv } from './env.ts'
+import type { AppEnv } from '../http/env.ts'
 import type { Context } from 'hono'
-import { sessionLabel, type Logger } from './log.ts'
+import { sessionLabel, type Logger } from '../log.ts'
 import type { Metrics } from './metrics.ts'
 
 /** One line per finished request, from an allowlist of fields: never headers, bodies or whole session ids. */
