@@ -1,7 +1,11 @@
 import type { RouteKey } from './rest/routes.ts'
 import type { BotName } from './world/types.ts'
 
-/** A REST fault: answer 5xx, never answer, or answer late, for a bot and/or a route, `count` times (or always). */
+/**
+ * A REST fault: answer 5xx, never answer, or answer late, for a bot and/or a route, `count` times (or always).
+ * `delayMs` alone delays the answer, not the work: the request takes effect when it arrives (a message
+ * exists at once), as with a Discord that accepted a request and is slow to say so. `hang` does nothing.
+ */
 export interface RestFault {
   bot?: BotName
   route?: RouteKey

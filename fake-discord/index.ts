@@ -8,6 +8,7 @@ import { createSessionStore, type SocketState } from './gateway/sessions.ts'
 import { createGateway } from './gateway/socket.ts'
 import { createRateLimiter } from './rate-limits.ts'
 import { createRestHandler } from './rest/handler.ts'
+import { createNonceBook } from './rest/nonces.ts'
 import { createSnowflakeClock } from './snowflake.ts'
 import { makeBotToken } from './tokens.ts'
 import { createMutations } from './world/mutations.ts'
@@ -78,7 +79,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     onIdentify: (bot) => sessionStarts.set(bot.name, Math.max(0, (sessionStarts.get(bot.name) ?? 1000) - 1)),
   })
   const rest = createRestHandler({
-    world, mutations, counters, faults, limiter, botOfToken, stopSignal: stopping.signal,
+    world, mutations, counters, faults, limiter, botOfToken, stopSignal: stopping.signal, nonces: createNonceBook(),
     get gatewayUrl() {
       return gatewayUrl
     },

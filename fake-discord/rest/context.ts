@@ -1,10 +1,13 @@
 import { ApplicationFlags } from 'discord-api-types/v10'
 import type { Mutations } from '../world/mutations.ts'
 import type { BotRecord, WorldState } from '../world/types.ts'
+import type { NonceBook } from './nonces.ts'
 
 export interface RestDeps {
   world: WorldState
   mutations: Mutations
+  /** Messages sent with `enforce_nonce`, so a repeated nonce returns the first message. */
+  nonces: NonceBook
   gatewayUrl: string
   /** IDENTIFYs left today for a bot, as GET /gateway/bot reports it. */
   sessionStartRemaining(bot: BotRecord): number

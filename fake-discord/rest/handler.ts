@@ -5,7 +5,7 @@ import type { BotRecord } from '../world/types.ts'
 import type { RestDeps, Reply } from './context.ts'
 import { apiErrors, FakeApiError } from './errors.ts'
 import { checkSnowflake } from './query.ts'
-import { matchRoute } from './routes.ts'
+import { matchRoute, type RouteMatch } from './routes.ts'
 
 export interface RestHandlerDeps extends RestDeps {
   counters: CounterBook
@@ -36,12 +36,20 @@ export function createRestHandler(deps: RestHandlerDeps): (req: Request, path: s
       routeKey, route.majorId).headers)
 
     const fault = deps.faults.take(bot.name, route.key)
-    if (fault?.delayMs) await Bun.sleep(fault.delayMs)
     if (fault?.hang) return hangUntilAborted(req.signal, deps.stopSignal)
-    // injected 5xx look like Discord's edge failing: no rate-limit headers, as Cloudflare's errors have none
-    if (fault?.status) return respond({ status: fault.status, body: { message: `${fault.status}: Upstream error`,
-      code: 0 } }, {})
+    if (fault?.status) {
+      if (fault.delayMs) await waitUnlessAborted(fault.delayMs, req.signal, deps.stopSignal)
+      // injected 5xx look like Discord's edge failing: no rate-limit headers, as Cloudflare's errors have none
+      return respond({ status: fault.status, body: { message: `${fault.status}: Upstream error`, code: 0 } }, {})
+    }
+    const response = await answer(req, route, bot)
+    // A slow Discord has done the work when it accepted the request; only its answer is late. So a retry
+    // made while the first answer is still on its way finds the message the first request created.
+    if (fault?.delayMs) await waitUnlessAborted(fault.delayMs, req.signal, deps.stopSignal)
+    return response
+  }
 
+  async function answer(req: Request, route: Extract<RouteMatch, { kind: 'found' }>, bot: BotRecord): Promise<Response> {
     const limit = deps.limiter.take(bot.name, route.key, route.majorId)
     if (limit.limited) {
       deps.counters.count429()
@@ -91,6 +99,22 @@ function parseJson(text: string): unknown {
   } catch {
     throw apiErrors.invalidJson()
   }
+}
+
+/** A late answer: not later than the client's giving up or the fake's stop, so no timer outlives either. */
+function waitUnlessAborted(ms: number, clientSignal: AbortSignal, stopSignal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      clientSignal.removeEventListener('abort', done)
+      stopSignal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    if (clientSignal.aborted || stopSignal.aborted) return done()
+    clientSignal.addEventListener('abort', done, { once: true })
+    stopSignal.addEventListener('abort', done, { once: true })
+  })
 }
 
 /** A request that never gets an answer: it ends when the client gives up or the fake stops. */

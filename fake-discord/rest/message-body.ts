@@ -4,7 +4,12 @@ export interface MessageBody {
   content?: string
   embeds?: Record<string, unknown>[]
   nonce?: string | number
+  /** With a nonce: return the message this author already created with it, rather than a second one. */
+  enforceNonce?: boolean
 }
+
+// Discord: "nonce: integer or string, up to 25 characters" (docs → Resources → Message → Create Message).
+const NONCE_MAX_LENGTH = 25
 
 /** Create/Edit Message body checks, in Discord's words (limits: docs → Resources → Message). */
 export function readMessageBody(raw: unknown, mode: 'create' | 'edit'): MessageBody {
@@ -33,8 +38,26 @@ export function readMessageBody(raw: unknown, mode: 'create' | 'edit'): MessageB
     }
     result.embeds = body.embeds as Record<string, unknown>[]
   }
-  if (typeof body.nonce === 'string' || typeof body.nonce === 'number') result.nonce = body.nonce
+  if (body.nonce !== undefined && body.nonce !== null) result.nonce = readNonce(body.nonce)
+  if (body.enforce_nonce !== undefined && body.enforce_nonce !== null) {
+    if (typeof body.enforce_nonce !== 'boolean') {
+      throw invalidFormBody('enforce_nonce', 'BASE_TYPE_BAD_TYPE', 'Must be either true or false.')
+    }
+    result.enforceNonce = body.enforce_nonce
+  }
   const empty = (result.content ?? '') === '' && (result.embeds ?? []).length === 0
   if (mode === 'create' && empty) throw apiErrors.emptyMessage()
   return result
+}
+
+function readNonce(nonce: unknown): string | number {
+  if (typeof nonce === 'number') {
+    if (!Number.isSafeInteger(nonce)) throw invalidFormBody('nonce', 'NUMBER_TYPE_COERCE', `Value "${nonce}" is not int.`)
+    return nonce
+  }
+  if (typeof nonce !== 'string') throw invalidFormBody('nonce', 'BASE_TYPE_BAD_TYPE', 'Must be a string or an integer.')
+  if (nonce.length > NONCE_MAX_LENGTH) {
+    throw invalidFormBody('nonce', 'BASE_TYPE_MAX_LENGTH', `Must be ${NONCE_MAX_LENGTH} or fewer in length.`)
+  }
+  return nonce
 }

@@ -50,10 +50,15 @@ export const postMessage: RouteHandler = (ctx) => {
   if (channel.type === 4) throw apiErrors.notTextChannel()
   const body = readMessageBody(ctx.body, 'create')
   if (!hasPermission(permissions, Permission.SendMessages)) throw apiErrors.missingPermissions()
+  const authorId = ctx.bot.user.id
+  const enforcedNonce = body.enforceNonce ? body.nonce : undefined
+  // Discord: same author, same nonce in the past few minutes → that message, and none created (no MESSAGE_CREATE)
+  const earlier = enforcedNonce === undefined ? undefined : ctx.nonces.find(ctx.world, authorId, enforcedNonce)
+  if (earlier) return ok(viewMessage(ctx, earlier))
   const message = ctx.mutations.createMessage({
-    channelId: channel.id, authorId: ctx.bot.user.id, content: body.content ?? '', embeds: body.embeds ?? [],
-    nonce: body.nonce ?? null,
+    channelId: channel.id, authorId, content: body.content ?? '', embeds: body.embeds ?? [], nonce: body.nonce ?? null,
   })
+  if (enforcedNonce !== undefined) ctx.nonces.remember(message)
   return ok(viewMessage(ctx, message))
 }
 
