@@ -79,7 +79,15 @@ export type BotStats = {
   gatewayEvents: number
 }
 
-export type NewMessage = { channelId: string; content: string }
+export type NewMessage = {
+  channelId: string
+  content: string
+  /**
+   * Discord's message nonce, sent with enforce_nonce: a repeat within a few minutes returns the first message
+   * instead of a second one. At most 25 characters (Discord's limit); one per request, or per Idempotency-Key.
+   */
+  nonce: string
+}
 
 /**
  * What a worker tells the gateway unasked, on the same port as the RPC replies (Comlink ignores messages

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'rate_limited'
   | 'discord_unavailable'
   | 'discord_timeout'
+  | 'outcome_unknown'
   | 'bot_unavailable'
   | 'bot_timeout'
   | 'capacity_reached'
@@ -66,6 +67,16 @@ const NOT_FOUND_BY_DISCORD_CODE: Record<number, string> = {
 const FORBIDDEN_BY_DISCORD_CODE: Record<number, string> = {
   50001: 'Missing access: the bot cannot see this resource',
   50013: 'Missing permissions: the bot may not do this here',
+}
+
+/**
+ * A send that got no answer in time, from Discord (`by` 'discord') or from its worker ('bot'): Discord may
+ * have created the message or not. The nonce the send carried makes a retry with the same key safe.
+ */
+export function outcomeUnknown(by: 'discord' | 'bot'): AppError {
+  const who = by === 'discord' ? 'Discord' : 'The bot'
+  return new AppError(504, 'outcome_unknown', `${who} did not answer in time: the message may or may not have been sent; ` +
+    'retrying with the same Idempotency-Key is safe (it cannot send the message twice)')
 }
 
 /** Discord's answer, as the worker reported it → the error our API shows. One table for every route. */

@@ -2,9 +2,9 @@ import type { Client } from 'discord.js'
 import { GatewayIntentBits, Routes, type RESTGetAPIGatewayBotResult } from 'discord-api-types/v10'
 import type { BotIdentity, BotStartOptions, BotWorkerApi, GatewaySession, RpcFailure, RpcResult, TestFault, WorkerPush } from '../src/contract.ts'
 import { PRIVILEGED_INTENTS, withoutPrivileged } from '../src/discord/intents.ts'
-import { createClient, loginUntilReady } from './client.ts'
+import { createClient, discordDeadlineMs, loginUntilReady } from './client.ts'
 import { readReadySnapshot, sessionKeepingStrategy } from './resume.ts'
-import { failure, guarded, toFailure } from './failures.ts'
+import { failure, guarded, guardedWithin, toFailure } from './failures.ts'
 import { createMessageCache, type MessageCache } from './message-cache.ts'
 import { feedMessageCache } from './message-events.ts'
 import { pushCaches, serializeChannels, serializeGuilds } from './push.ts'
@@ -31,6 +31,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
   let running: Running | undefined
   let testHooks = false
   let token: string | undefined
+  let callDeadlineMs = 0
 
   const requireRunning = (): Running => {
     if (!running) throw new Error('bot not started')
@@ -81,6 +82,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
   async function start(options: BotStartOptions): Promise<RpcResult<BotIdentity>> {
     testHooks = options.testHooks
     token = options.token
+    callDeadlineMs = discordDeadlineMs(options.requestDeadlineMs)
     try {
       let intents = options.intents
       let outcome = await login(options, intents)
@@ -142,9 +144,9 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
     if (check && !check.ok && check.status === 401) push({ botvisor: 'gateway', status: 'revoked', code: 401 })
   }
 
-  /** Runs a read; our own checks fail with Discord's codes, thrown as RpcFailure data. */
-  async function answer<T>(work: (client: Client<true>) => Promise<T>): Promise<RpcResult<T>> {
-    const result = await guarded(() => work(requireRunning().client)).catch((err: unknown) => {
+  /** Runs a read or a send within the Discord deadline; our own checks fail with Discord's codes, thrown as RpcFailure data. */
+  async function answer<T>(work: (client: Client<true>, signal: AbortSignal) => Promise<T>): Promise<RpcResult<T>> {
+    const result = await guardedWithin(callDeadlineMs, (signal) => work(requireRunning().client, signal)).catch((err: unknown) => {
       if (isRpcFailure(err)) return err
       throw err
     })
@@ -186,7 +188,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
         if (!has(PRIVILEGED_INTENTS.MessageContent)) throw missingIntent('MessageContent')
         return listMessages(client, requireRunning().messages, channelId, limit, before)
       }),
-    sendMessage: (message) => answer((client) => sendMessage(client, message)),
+    sendMessage: (message) => answer((client, signal) => sendMessage(client, message, signal)),
     async stop() {
       const stopping = running
       running = undefined

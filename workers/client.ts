@@ -17,6 +17,14 @@ export type LoginOutcome =
   | { kind: 'closed'; code: number }
 
 /**
+ * The worker's deadline for the Discord calls of one API call: a margin below the gateway's RPC deadline, so
+ * a slow Discord is reported as data (504, Discord did not answer) before the gateway gives up on the worker
+ * itself (bot_timeout). The margin covers the reply's trip and a busy event loop (a soak saw 244 ms of lag).
+ */
+export const discordDeadlineMs = (rpcDeadlineMs: number): number =>
+  Math.max(Math.floor(rpcDeadlineMs / 2), rpcDeadlineMs - Math.max(250, Math.floor(rpcDeadlineMs / 5)))
+
+/**
  * One discord.js Client with caches cut to what the API serves: guilds and channels (listed from cache),
  * the bot's own member and user. Members and messages are read from Discord page by page, never cached.
  */
@@ -26,11 +34,13 @@ export function createClient(settings: ClientSettings): Client {
     ws: settings.buildStrategy ? { buildStrategy: settings.buildStrategy } : {},
     rest: {
       api: settings.apiUrl,
-      // One attempt plus one retry must fit in the caller's deadline; an AbortError is retried too.
-      timeout: Math.max(500, Math.floor(settings.requestDeadlineMs / 2)),
+      // @discordjs/rest retries an attempt that timed out (AbortError), a reset connection and a 5xx, POSTs
+      // included: a send is safe to retry only because it carries a nonce with enforce_nonce (reads.ts).
+      // Two attempts fit in the Discord deadline, which each API call also enforces as a whole (failures.ts).
+      timeout: Math.max(250, Math.floor(discordDeadlineMs(settings.requestDeadlineMs) / 2)),
       retries: 1,
       // A bucket that would make the caller wait past its deadline becomes a 429 with Retry-After instead.
-      rejectOnRateLimit: (limit) => limit.retryAfter > settings.requestDeadlineMs / 2,
+      rejectOnRateLimit: (limit) => limit.retryAfter > discordDeadlineMs(settings.requestDeadlineMs) / 2,
     },
     makeCache: Options.cacheWithLimits({
       ...Options.DefaultMakeCacheSettings,

@@ -28,11 +28,34 @@ export async function guarded<T>(work: () => Promise<T>): Promise<RpcResult<T>> 
   }
 }
 
+/** Discord did not answer within the deadline: nothing tells whether it acted on the request. */
+export const discordTimeout = (): RpcFailure => failure(504, 0, 'Discord did not answer in time')
+
+/**
+ * guarded(), bounded: past `deadlineMs` the answer is a 504 failure whatever discord.js is still doing (a
+ * rate-limit sleep or a retry in @discordjs/rest does not watch the signal), and the signal aborts its requests.
+ */
+export async function guardedWithin<T>(deadlineMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<RpcResult<T>> {
+  const deadline = new AbortController()
+  const { promise: late, resolve: giveUp } = Promise.withResolvers<RpcFailure>()
+  const timer = setTimeout(() => {
+    giveUp(discordTimeout()) // settled before the abort below can reject the work with its own error
+    deadline.abort()
+  }, deadlineMs)
+  const working = guarded(() => work(deadline.signal))
+  working.catch(() => {}) // after the deadline nobody waits for it; before, the race below rethrows its bug
+  try {
+    return await Promise.race([working, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 export function toFailure(err: unknown): RpcFailure {
   if (err instanceof DiscordAPIError) return failure(err.status, Number(err.code) || 0, err.message)
   if (err instanceof RateLimitError) return failure(429, 0, `rate limited on ${err.route}`, err.retryAfter)
   if (err instanceof HTTPError) return failure(err.status >= 500 ? 502 : err.status, 0, err.message)
-  if (err instanceof Error && err.name === 'AbortError') return failure(504, 0, 'Discord did not answer in time')
+  if (err instanceof Error && err.name === 'AbortError') return discordTimeout()
   if (isNetworkFailure(err)) return failure(502, 0, 'Discord could not be reached')
   throw err
 }

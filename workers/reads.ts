@@ -80,7 +80,13 @@ export async function listMessages(
   return { body: page.body, nextCursor: page.nextCursor }
 }
 
-export async function sendMessage(client: Client<true>, { channelId, content }: NewMessage): Promise<JsonText> {
-  const sent = (await client.rest.post(Routes.channelMessages(channelId), { body: { content } })) as APIMessage
+/**
+ * A send is not idempotent, yet @discordjs/rest retries it after a timeout or a 5xx: with `enforce_nonce`,
+ * Discord returns the message it already created with this nonce (by this bot, within a few minutes) and
+ * creates none, so a retry by us or by the client cannot post the message twice.
+ */
+export async function sendMessage(client: Client<true>, { channelId, content, nonce }: NewMessage, signal: AbortSignal): Promise<JsonText> {
+  const body = { content, nonce, enforce_nonce: true }
+  const sent = (await client.rest.post(Routes.channelMessages(channelId), { body, signal })) as APIMessage
   return JSON.stringify(toMessage(sent))
 }

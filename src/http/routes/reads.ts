@@ -1,4 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { IDEMPOTENCY_KEY, messageNonce } from '../../discord/message-nonce.ts'
+import { AppError, outcomeUnknown } from '../../errors.ts'
 import { Channel, errorResponses, Guild, Member, Message, SendMessageBody, Snowflake } from '../schemas.ts'
 import { createRouter, nextLink, sendJsonText, unwrap } from './router.ts'
 
@@ -66,7 +68,16 @@ const sendMessage = createRoute({
   tags: ['write'],
   summary: 'Send a message as the bot',
   security,
-  request: { body: { required: true, content: { 'application/json': { schema: SendMessageBody } } } },
+  request: {
+    headers: z.object({
+      'idempotency-key': z
+        .string()
+        .regex(IDEMPOTENCY_KEY, 'Idempotency-Key must be 1 to 255 printable ASCII characters')
+        .optional()
+        .openapi({ description: 'Sending again with the same key (within a few minutes) returns the first message instead of sending a second' }),
+    }),
+    body: { required: true, content: { 'application/json': { schema: SendMessageBody } } },
+  },
   responses: {
     201: { description: 'Sent', content: { 'application/json': { schema: Message } } },
     ...errorResponses(400, 401, 403, 404, 413, 429, 502, 503, 504),
@@ -101,8 +112,15 @@ export function readRoutes() {
       return sendJsonText(c, page.body, nextLink(c.req.url, 'before', page.nextCursor))
     })
     .openapi(sendMessage, async (c) => {
-      const message = c.req.valid('json')
-      const sent = unwrap(await c.get('bot').call((bot) => bot.sendMessage(message)))
-      return sendJsonText(c, sent, {}, 201)
+      const { channelId, content } = c.req.valid('json')
+      const bot = c.get('bot')
+      const nonce = messageNonce(bot.identity.botId, c.req.valid('header')['idempotency-key'])
+      const sent = await bot.call((worker) => worker.sendMessage({ channelId, content, nonce })).catch((err: unknown) => {
+        // the worker took the send and never answered: it may have reached Discord
+        throw err instanceof AppError && err.code === 'bot_timeout' ? outcomeUnknown('bot') : err
+      })
+      // the worker's Discord deadline passed (504): Discord may have created the message before it
+      if (!sent.ok && sent.status === 504) throw outcomeUnknown('discord')
+      return sendJsonText(c, unwrap(sent), {}, 201)
     })
 }
