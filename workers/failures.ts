@@ -32,8 +32,9 @@ export async function guarded<T>(work: () => Promise<T>): Promise<RpcResult<T>> 
 export const discordTimeout = (): RpcFailure => failure(504, 0, 'Discord did not answer in time')
 
 /**
- * guarded(), bounded: past `deadlineMs` the answer is a 504 failure whatever discord.js is still doing (a
- * rate-limit sleep or a retry in @discordjs/rest does not watch the signal), and the signal aborts its requests.
+ * guarded(), bounded: past `deadlineMs` the answer is a 504 failure whatever discord.js is still doing, and the
+ * signal aborts its requests. @discordjs/rest's rate-limit sleep does not watch the signal, and a request still
+ * queued behind its bucket rejects with an error of its own ("Request aborted manually"), not an AbortError.
  */
 export async function guardedWithin<T>(deadlineMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<RpcResult<T>> {
   const deadline = new AbortController()
@@ -43,8 +44,8 @@ export async function guardedWithin<T>(deadlineMs: number, work: (signal: AbortS
     deadline.abort()
   }, deadlineMs)
   const working = guarded(() => work(deadline.signal))
-  working.catch(() => {}) // after the deadline nobody waits for it; before, the race below rethrows its bug
   try {
+    // the race also handles a rejection of the work that comes after the deadline: nobody waits for it then
     return await Promise.race([working, late])
   } finally {
     clearTimeout(timer)
