@@ -229,11 +229,17 @@ function breakOnPurpose(fault: TestFault): void {
       setTimeout(() => process.exit(1))
       return
     case 'hang':
-      setTimeout(() => {
-        for (;;) {
-          // spin forever: the worker stops answering, the gateway must not notice
-        }
-      })
+      // Spin on the next message the worker receives, whatever it is: from then on nothing is answered. A timer
+      // would leave a window in which a call made right after this one is still served.
+      self.addEventListener(
+        'message',
+        () => {
+          for (;;) {
+            // spin forever: the worker stops answering, the gateway must not notice
+          }
+        },
+        { once: true },
+      )
       return
     case 'grow':
       // ~200 MB of live objects: past any sane heap watermark
