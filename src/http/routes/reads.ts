@@ -1,77 +1,151 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { Channel, errorResponses, Guild, Member, Message, SendMessageBody, Snowflake } from '../schemas.ts'
+import { notInGuild } from '../../pool/bot-cache.ts'
+import { MEMBERS_LIMIT, MESSAGES_LIMIT } from '../query.ts'
+import { Channel, ERRORS, errorResponses, Guild, limitParam, Member, Message, SendMessageBody, Snowflake, successHeader } from '../schemas.ts'
 import { createRouter, nextLink, sendJsonText, unwrap } from './router.ts'
 
 const security = [{ session: [] }]
 const listOf = (schema: z.ZodType, description: string, withLink = false) => ({
   description,
   content: { 'application/json': { schema: z.array(schema) } },
-  ...(withLink ? { headers: { link: { description: 'Next page: `<url>; rel="next"`', schema: { type: 'string' as const } } } } : {}),
+  ...(withLink
+    ? { headers: { Link: successHeader('When there is more: `<absolute URL of the next page>; rel="next"` (RFC 8288)', false) } }
+    : {}),
 })
+const notInGuild403 = 'The bot is not in this guild (Missing Access, as Discord answers 50001)'
 
 const guilds = createRoute({
   method: 'get',
   path: '/api/guilds',
+  operationId: 'listGuilds',
   tags: ['read'],
   summary: "The bot's guilds",
+  description: 'Answered from the list the bot keeps fresh from Discord\'s gateway: no Discord call.',
   security,
-  responses: { 200: listOf(Guild, 'Guilds'), ...errorResponses(401, 503, 504) },
+  responses: { 200: listOf(Guild, 'Guilds'), ...errorResponses({ 401: ERRORS.session401, 503: ERRORS.botGone503, 504: ERRORS.worker504 }) },
 })
 
 const channels = createRoute({
   method: 'get',
   path: '/api/channels',
+  operationId: 'listChannels',
   tags: ['read'],
-  summary: "A guild's channels (guildId may be left out when the bot is in one guild)",
+  summary: "A guild's channels",
+  description: "In position order, from the bot's gateway cache: no Discord call. `guildId` may be left out when the bot is in exactly one guild.",
   security,
-  request: { query: z.object({ guildId: Snowflake.optional() }) },
-  responses: { 200: listOf(Channel, 'Channels'), ...errorResponses(400, 401, 403, 404, 503, 504) },
+  request: {
+    query: z.object({
+      guildId: Snowflake.optional().openapi({ param: { description: 'The guild; optional when the bot is in exactly one' } }),
+    }),
+  },
+  responses: {
+    200: listOf(Channel, 'Channels'),
+    ...errorResponses({
+      400: 'guildId is not a snowflake, or is needed because the bot is in several guilds',
+      401: ERRORS.session401,
+      403: notInGuild403,
+      503: ERRORS.botGone503,
+      504: ERRORS.worker504,
+    }),
+  },
 })
 
 const members = createRoute({
   method: 'get',
   path: '/api/members',
+  operationId: 'listMembers',
   tags: ['read'],
-  summary: "A guild's members, by ascending id; pages through Discord as needed",
+  summary: "A guild's members",
+  description: 'By ascending id, paging through Discord as needed; needs the GuildMembers intent. `Link` holds the next page.',
   security,
   request: {
     query: z.object({
-      guildId: Snowflake,
-      limit: z.coerce.number().int().min(1).max(1000).default(100),
-      after: Snowflake.optional(),
+      guildId: Snowflake.openapi({ param: { description: 'The guild' } }),
+      limit: limitParam(MEMBERS_LIMIT, 'members'),
+      after: Snowflake.optional().openapi({ param: { description: 'Members with a larger id than this (the cursor of `Link`)' } }),
     }),
   },
-  responses: { 200: listOf(Member, 'Members', true), ...errorResponses(400, 401, 403, 404, 429, 502, 503, 504) },
+  responses: {
+    200: listOf(Member, 'Members', true),
+    ...errorResponses({
+      400: 'guildId missing or not a snowflake, limit not an integer from 1 to 1000, or after not a snowflake',
+      401: ERRORS.session401,
+      403: `${notInGuild403}; or the application lacks the GuildMembers intent`,
+      429: ERRORS.discord429,
+      502: ERRORS.discord502,
+      503: ERRORS.discord503,
+      504: ERRORS.discord504,
+    }),
+  },
 })
 
 const messages = createRoute({
   method: 'get',
   path: '/api/messages',
+  operationId: 'listMessages',
   tags: ['read'],
-  summary: "A channel's messages, newest first; above 100 the bot pages Discord with `before`",
+  summary: "A channel's messages",
+  description:
+    'Newest first; above 100 the bot pages Discord with `before`. The newest messages are kept fresh from gateway events, so a repeated read makes no Discord call. Needs the MessageContent intent. `Link` holds the next page.',
   security,
   request: {
     query: z.object({
-      channelId: Snowflake,
-      limit: z.coerce.number().int().min(1).max(500).default(100),
-      before: Snowflake.optional(),
+      channelId: Snowflake.openapi({ param: { description: 'The channel' } }),
+      limit: limitParam(MESSAGES_LIMIT, 'messages'),
+      before: Snowflake.optional().openapi({ param: { description: 'Messages older than this id (the cursor of `Link`)' } }),
     }),
   },
-  responses: { 200: listOf(Message, 'Messages', true), ...errorResponses(400, 401, 403, 404, 429, 502, 503, 504) },
+  responses: {
+    200: listOf(Message, 'Messages', true),
+    ...errorResponses({
+      400: 'channelId missing or not a snowflake, limit not an integer from 1 to 500, or before not a snowflake',
+      401: ERRORS.session401,
+      403: 'The bot cannot see the channel (50001), or the application lacks the MessageContent intent',
+      404: 'Unknown channel',
+      429: ERRORS.discord429,
+      502: ERRORS.discord502,
+      503: ERRORS.discord503,
+      504: ERRORS.discord504,
+    }),
+  },
 })
 
 const sendMessage = createRoute({
   method: 'post',
   path: '/api/messages',
+  operationId: 'sendMessage',
   tags: ['write'],
   summary: 'Send a message as the bot',
+  description: 'Content of 1–2000 characters, as Discord allows.',
   security,
-  request: { body: { required: true, content: { 'application/json': { schema: SendMessageBody } } } },
+  request: { body: { required: true, description: 'The channel and the text', content: { 'application/json': { schema: SendMessageBody } } } },
   responses: {
-    201: { description: 'Sent', content: { 'application/json': { schema: Message } } },
-    ...errorResponses(400, 401, 403, 404, 413, 429, 502, 503, 504),
+    201: {
+      description: 'Sent',
+      headers: { Location: successHeader('A URL that reads the message back: `/api/messages?channelId=…&before=<id + 1>&limit=1`') },
+      content: { 'application/json': { schema: Message } },
+    },
+    ...errorResponses({
+      400: `${ERRORS.body400}, or Discord rejected the message`,
+      401: ERRORS.session401,
+      403: 'The bot cannot see the channel (50001) or may not send there (50013)',
+      404: 'Unknown channel',
+      413: ERRORS.body413,
+      415: ERRORS.body415,
+      429: ERRORS.discord429,
+      502: ERRORS.discord502,
+      503: ERRORS.discord503,
+      504: ERRORS.discord504,
+    }),
   },
 })
+
+/** Where a sent message can be read back: the one message older than its id + 1, in its channel. */
+function messageLocation(requestUrl: string, sent: string): string {
+  const { id, channelId } = JSON.parse(sent) as { id: string; channelId: string }
+  const query = new URLSearchParams({ channelId, before: String(BigInt(id) + 1n), limit: '1' })
+  return new URL(`/api/messages?${query}`, requestUrl).href
+}
 
 /** The routes that read from (or write through) the session's bot. Mounted behind requireSession + requireBot. */
 export function readRoutes() {
@@ -88,7 +162,9 @@ export function readRoutes() {
     })
     .openapi(members, async (c) => {
       const { guildId, limit, after } = c.req.valid('query')
-      const page = unwrap(await c.get('bot').call((bot) => bot.listMembers(guildId, limit, after ?? null)))
+      const bot = c.get('bot')
+      if (bot.cache.inGuild(guildId) === false) throw notInGuild()
+      const page = unwrap(await bot.call((worker) => worker.listMembers(guildId, limit, after ?? null)))
       return sendJsonText(c, page.body, nextLink(c.req.url, 'after', page.nextCursor))
     })
     .openapi(messages, async (c) => {
@@ -103,6 +179,6 @@ export function readRoutes() {
     .openapi(sendMessage, async (c) => {
       const message = c.req.valid('json')
       const sent = unwrap(await c.get('bot').call((bot) => bot.sendMessage(message)))
-      return sendJsonText(c, sent, {}, 201)
+      return sendJsonText(c, sent, { location: messageLocation(c.req.url, sent) }, 201)
     })
 }
