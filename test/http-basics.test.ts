@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { loadConfig } from '../src/config.ts'
 import { createLogger } from '../src/log.ts'
 import { startService } from '../src/service.ts'
+import { knownPing } from '../src/http/schemas.ts'
 import { expectDocumented } from './support/openapi-check.ts'
 
 // These routes never reach a worker or Discord: the service runs without a spare worker.
@@ -163,5 +164,11 @@ describe('HTTP basics', () => {
     const bundle = await app.request('/docs/swagger-ui-bundle.js')
     expect(bundle.status).toBe(200)
     expect((await bundle.text()).length).toBeGreaterThan(100_000)
+  })
+
+  test("discord.js's -1 for a gateway ping not yet measured is null in the API", () => {
+    expect(knownPing(-1)).toBeNull()
+    expect(knownPing(undefined)).toBeNull()
+    expect(knownPing(42)).toBe(42)
   })
 })
