@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import type { RpcResult } from '../../contract.ts'
 import { notInGuild } from '../../pool/bot-cache.ts'
 import { MEMBERS_LIMIT, MESSAGES_LIMIT } from '../query.ts'
 import { Channel, ERRORS, errorResponses, Guild, limitParam, Member, Message, SendMessageBody, Snowflake, successHeader } from '../schemas.ts'
@@ -140,6 +141,15 @@ const sendMessage = createRoute({
   },
 })
 
+/**
+ * The worker answers 10004 for a guild missing from its client's cache, which lists every guild the bot is in:
+ * the same 403 as the gateway's own check, whichever of the two saw it first.
+ */
+function unwrapInGuild<T>(result: RpcResult<T>): T {
+  if (!result.ok && result.discordCode === 10004) throw notInGuild()
+  return unwrap(result)
+}
+
 /** Where a sent message can be read back: the one message older than its id + 1, in its channel. */
 function messageLocation(requestUrl: string, sent: string): string {
   const { id, channelId } = JSON.parse(sent) as { id: string; channelId: string }
@@ -158,13 +168,13 @@ export function readRoutes() {
     .openapi(channels, async (c) => {
       const guildId = c.req.valid('query').guildId ?? null
       const bot = c.get('bot')
-      return sendJsonText(c, bot.cache.channels(guildId) ?? unwrap(await bot.call((worker) => worker.listChannels(guildId))))
+      return sendJsonText(c, bot.cache.channels(guildId) ?? unwrapInGuild(await bot.call((worker) => worker.listChannels(guildId))))
     })
     .openapi(members, async (c) => {
       const { guildId, limit, after } = c.req.valid('query')
       const bot = c.get('bot')
       if (bot.cache.inGuild(guildId) === false) throw notInGuild()
-      const page = unwrap(await bot.call((worker) => worker.listMembers(guildId, limit, after ?? null)))
+      const page = unwrapInGuild(await bot.call((worker) => worker.listMembers(guildId, limit, after ?? null)))
       return sendJsonText(c, page.body, nextLink(c.req.url, 'after', page.nextCursor))
     })
     .openapi(messages, async (c) => {
