@@ -1,23 +1,10 @@
-/** Renders admin rows as a terminal table in the spirit of `pm2 ls`; colours only when asked. */
-export type WorkerRow = {
-  workerId: string
-  botId: string
-  botName: string
-  state: string
-  sessions: number
-  uptimeMs: number
-  restarts: number
-  lastExit: { reason: string; at: string } | null
-  lastError: string | null
-  gatewayPingMs: number | null
-  guildCount: number
-  heapUsedBytes: number | null
-  rpcLatencyMs: { p50: number | null; p99: number | null }
-  eventsPerSecond: number
-  discordRestCalls: number | null
-  discordRateLimited: number | null
-  identifiesLeft: number
-}
+import type { WorkerRow } from '../src/http/routes/admin.ts'
+
+/** The fields of GET /admin/workers' rows the table shows; any state name renders, known ones in colour. */
+export type TableRow = Omit<Pick<WorkerRow, TableField>, 'state'> & { state: string }
+type TableField =
+  | 'workerId' | 'botId' | 'botName' | 'state' | 'sessions' | 'uptimeMs' | 'restarts' | 'lastExit' | 'lastError' | 'gatewayPingMs'
+  | 'guildCount' | 'heapUsedBytes' | 'rpcLatencyMs' | 'eventsPerSecond' | 'discordRestCalls' | 'discordRateLimited' | 'identifiesLeft'
 
 const STATE_COLOURS: Record<string, number> = { ready: 32, reconnecting: 33, starting: 36, restarting: 33, failed: 31, stopping: 90 }
 
@@ -32,7 +19,8 @@ const orDash = (value: number | null, format: (n: number) => string = String) =>
 const megabytes = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)}mb`
 const millis = (ms: number) => `${ms.toFixed(ms < 10 ? 2 : 0)}ms`
 
-export function renderTable(rows: WorkerRow[], colour: boolean): string {
+/** Renders admin rows as a terminal table in the spirit of `pm2 ls`; colours only when asked. */
+export function renderTable(rows: TableRow[], colour: boolean): string {
   const header = ['id', 'bot', 'state', 'sess', 'uptime', '↺', 'ping', 'guilds', 'heap', 'rpc p50/p99', 'ev/s', 'rest', '429', 'ids left', 'last exit']
   const cells = rows.map((row) => [
     row.workerId,

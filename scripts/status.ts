@@ -2,7 +2,8 @@
  * `bun run status [--watch]`: the workers of a running Botvisor as a table, read from its admin API.
  * BOTVISOR_URL (default http://127.0.0.1:3000) and ADMIN_TOKEN come from the environment.
  */
-import { renderTable, type WorkerRow } from './status-table.ts'
+import type { WorkerRow } from '../src/http/routes/admin.ts'
+import { renderTable } from './status-table.ts'
 
 const baseUrl = (Bun.env.BOTVISOR_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '')
 const adminToken = Bun.env.ADMIN_TOKEN ?? ''

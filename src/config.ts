@@ -56,6 +56,8 @@ const EnvSchema = z.object({
   ADMIN_TOKEN: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(16, 'must be at least 16 characters').optional()),
   METRICS_PUBLIC: z.enum(['0', '1']).default('0').transform((flag) => flag === '1'),
   SHUTDOWN_GRACE_MS: positiveMs(10_000),
+  // 0 sends the hottest cached reads through the full app too (src/http/fast-reads.ts): same answers, slower.
+  FAST_READS: z.enum(['0', '1']).default('1').transform((flag) => flag === '1'),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().max(10_000_000).default(64 * 1024),
   // Off by default: lets tests make a worker throw, reject, exit or hang on purpose.
   WORKER_TEST_HOOKS: z.enum(['0', '1']).default('0').transform((flag) => flag === '1'),

@@ -1,8 +1,7 @@
 import { nanoid } from 'nanoid'
-import { createApp } from './http/app.ts'
+import { createHttpHandler } from './http/app.ts'
 import type { Config } from './config.ts'
 import { watchEventLoopLag } from './observability/event-loop-lag.ts'
-import { createFastReads } from './http/fast-reads.ts'
 import { createInvalidRequestBudget } from './discord/invalid-budget.ts'
 import type { Logger } from './log.ts'
 import { createMetrics } from './observability/metrics.ts'
@@ -47,7 +46,7 @@ export function startService(config: Config, log: Logger): Service {
   })
   const adminToken = config.ADMIN_TOKEN ?? nanoid(32)
   let accepting = true
-  const app = createApp({
+  const http = createHttpHandler({
     config,
     log,
     pool,
@@ -58,13 +57,12 @@ export function startService(config: Config, log: Logger): Service {
     isReady: () => accepting,
     eventLoopLagMs: lag.lagMs,
   })
-  const fastRead = createFastReads({ pool, sessions, metrics, log, budget, corsEnabled: config.CORS_ORIGINS.length > 0 })
   // development: false keeps Bun's error page (with stack traces) away from clients.
   const server = Bun.serve({
     port: config.PORT,
     hostname: config.HOST,
     development: false,
-    fetch: (request) => (accepting ? fastRead(request) : undefined) ?? app.fetch(request),
+    fetch: http.fetch,
   })
   const host = server.hostname?.includes(':') ? `[${server.hostname}]` : server.hostname
   const running = pool

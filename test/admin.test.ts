@@ -46,7 +46,6 @@ describe('admin API', () => {
     expect(row.discordRestCalls).toBeGreaterThan(0)
     expect(row.discordRateLimited).toBe(0)
     expect(row.rpcLatencyMs.p50).toBeGreaterThan(0)
-    expect(row.rssShareBytes).toBeNull()
   })
 
   test('GET /admin/workers/:id shows one; an unknown id is a 404', async () => {

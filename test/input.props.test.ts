@@ -59,4 +59,16 @@ describe('random input never yields a 5xx', () => {
       { numRuns: 150 },
     )
   })
+
+  test('a limit is accepted only as digits from 1 to 500, whatever else is sent', async () => {
+    const { soloGeneralChannel } = stack.discord.world.ids
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.constantFrom('1e2', '+5', ' 5', '5 ', '5.0', '', '0x10', '٥'), fc.string({ maxLength: 6 }), fc.integer({ min: -5, max: 600 }).map(String)), async (limit) => {
+        const reply = await stack.get(`/api/messages?channelId=${soloGeneralChannel}&limit=${encodeURIComponent(limit)}`, sessionId)
+        const valid = /^\d+$/.test(limit) && Number(limit) >= 1 && Number(limit) <= 500
+        expect(reply.status).toBe(valid ? 200 : 400)
+      }),
+      { numRuns: 150 },
+    )
+  })
 })

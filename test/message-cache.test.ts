@@ -20,7 +20,7 @@ const ids = (body: string) => (JSON.parse(body) as { id: string }[]).map((m) => 
 describe('worker message cache', () => {
   test('answers the newest messages it was filled with, and only what Discord would answer', () => {
     const cache = createMessageCache()
-    cache.fill(CHANNEL, 'g', newestFirst(100, 50), 50)
+    cache.fill(CHANNEL, 'g', newestFirst(100, 50), false)
     expect(ids(cache.read(CHANNEL, 10)!.body)).toEqual([100, 99, 98, 97, 96, 95, 94, 93, 92, 91])
     expect(cache.read(CHANNEL, 50)!.nextCursor).toBe(message(51).id)
     // 60 needs messages it never saw
@@ -30,7 +30,7 @@ describe('worker message cache', () => {
 
   test('a channel Discord had fewer messages in is complete: any limit is answered, with no next page', () => {
     const cache = createMessageCache()
-    cache.fill(CHANNEL, 'g', newestFirst(5, 5), 50)
+    cache.fill(CHANNEL, 'g', newestFirst(5, 5), true)
     const page = cache.read(CHANNEL, 100)!
     expect(ids(page.body)).toEqual([5, 4, 3, 2, 1])
     expect(page.nextCursor).toBeNull()
@@ -38,7 +38,7 @@ describe('worker message cache', () => {
 
   test('gateway events keep it true: create, update, delete, bulk delete', () => {
     const cache = createMessageCache()
-    cache.fill(CHANNEL, 'g', newestFirst(10, 10), 10)
+    cache.fill(CHANNEL, 'g', newestFirst(10, 10), false)
     cache.created(message(11))
     cache.updated(message(9, 'edited'))
     cache.deleted(CHANNEL, [message(8).id])
@@ -53,9 +53,9 @@ describe('worker message cache', () => {
 
   test('access changes and new sessions forget what may no longer be readable', () => {
     const cache = createMessageCache()
-    cache.fill(CHANNEL, 'g', newestFirst(3, 3), 3)
-    cache.fill('201', 'g', newestFirst(3, 3), 3)
-    cache.fill('202', 'other', newestFirst(3, 3), 3)
+    cache.fill(CHANNEL, 'g', newestFirst(3, 3), false)
+    cache.fill('201', 'g', newestFirst(3, 3), false)
+    cache.fill('202', 'other', newestFirst(3, 3), false)
     cache.dropChannel('201')
     expect(cache.read('201', 1)).toBeUndefined()
     cache.dropGuild('g')
@@ -68,10 +68,10 @@ describe('worker message cache', () => {
   test('entries expire, and the least recently read channel goes first when full', () => {
     let now = 0
     const cache = createMessageCache(undefined, () => now)
-    cache.fill(CHANNEL, 'g', newestFirst(3, 3), 3)
+    cache.fill(CHANNEL, 'g', newestFirst(3, 3), false)
     now = 61_000
     expect(cache.read(CHANNEL, 1)).toBeUndefined()
-    for (let channel = 0; channel < 65; channel++) cache.fill(String(channel), 'g', newestFirst(3, 3), 3)
+    for (let channel = 0; channel < 65; channel++) cache.fill(String(channel), 'g', newestFirst(3, 3), false)
     expect(cache.size()).toBe(64)
     expect(cache.read('0', 1)).toBeUndefined()
     expect(cache.read('64', 1)).toBeDefined()

@@ -59,15 +59,17 @@ export function createMessageCache(onChange: (channelId: string | null) => void 
         body = JSON.stringify(entry.messages.slice(0, limit))
         entry.bodies.set(limit, body)
       }
-      const full = Math.min(limit, entry.messages.length) === limit
+      // a next page only when one exists: past the cached run, or older messages Discord still holds
+      const more = entry.messages.length > limit || (entry.messages.length === limit && !entry.complete)
       const freshForMs = ENTRY_TTL_MS - (now() - entry.filledAt)
-      return { body, nextCursor: full ? (entry.messages[limit - 1]?.id ?? null) : null, freshForMs }
+      return { body, nextCursor: more ? (entry.messages[limit - 1]?.id ?? null) : null, freshForMs }
     },
-    /** The newest page Discord answered for `requested` messages (newest first). */
-    fill(channelId: string, guildId: string | null, page: APIMessage[], requested: number) {
+    /** The newest page Discord answered (newest first); `last`: Discord said no older message exists. */
+    fill(channelId: string, guildId: string | null, page: APIMessage[], last: boolean) {
       const messages = page.slice(0, RECENT_MESSAGES).map(toMessage)
       drop(channelId)
-      entries.set(channelId, { guildId, messages, complete: page.length < requested, filledAt: now(), bodies: new Map() })
+      const complete = last && page.length <= RECENT_MESSAGES
+      entries.set(channelId, { guildId, messages, complete, filledAt: now(), bodies: new Map() })
       if (entries.size > MAX_CHANNELS) drop(entries.keys().next().value!)
     },
     created(message: APIMessage) {

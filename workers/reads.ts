@@ -1,7 +1,7 @@
 import type { Client } from 'discord.js'
 import { Routes, type APIGuildMember, type APIMessage } from 'discord-api-types/v10'
 import type { JsonText, NewMessage, Page } from '../src/contract.ts'
-import { RECENT_MESSAGES, type MessageCache } from './message-cache.ts'
+import type { MessageCache } from './message-cache.ts'
 import { toMember, toMessage } from './shapes.ts'
 
 // Discord's page limits (members: 1 000 per page by `after`; messages: 100 per page by `before`).
@@ -10,7 +10,9 @@ const DISCORD_MESSAGE_PAGE = 100
 
 /**
  * Fetches up to `limit` items in Discord-sized pages, following the cursor, and serializes them once.
- * The next cursor is the last item's id when the page came back full (there may be more).
+ * Each request asks one item past what is still needed when Discord's page size allows (as Stripe's has_more
+ * does), so a page that comes back exactly full is known to be the last; when the items end on Discord's page
+ * size, one more request of one item tells. The next cursor is set only when more items exist.
  */
 async function pageThrough<Item extends { id: string }>(
   limit: number,
@@ -20,15 +22,22 @@ async function pageThrough<Item extends { id: string }>(
   toOutput: (item: Item) => unknown,
 ): Promise<Page & { items: Item[] }> {
   const collected: Item[] = []
-  while (collected.length < limit) {
-    const size = Math.min(pageSize, limit - collected.length)
+  let more = false
+  for (;;) {
+    const wanted = limit - collected.length
+    const size = Math.min(pageSize, wanted + 1)
     const page = await fetchPage(size, cursor)
+    if (page.length > wanted) {
+      collected.push(...page.slice(0, wanted))
+      more = true
+      break
+    }
     collected.push(...page)
     const last = page.at(-1)
     if (page.length < size || !last) break
     cursor = last.id
   }
-  const nextCursor = collected.length === limit ? (collected.at(-1)?.id ?? null) : null
+  const nextCursor = more ? (collected.at(-1)?.id ?? null) : null
   return { body: JSON.stringify(collected.map(toOutput)), nextCursor, items: collected }
 }
 
@@ -72,7 +81,7 @@ export async function listMessages(
   if (newest && cache) {
     const channel = client.channels.cache.get(channelId)
     const guildId = channel && 'guildId' in channel ? channel.guildId : null
-    cache.fill(channelId, guildId, page.items, Math.min(limit, RECENT_MESSAGES))
+    cache.fill(channelId, guildId, page.items, page.nextCursor === null)
     // answered from the cache now, so the reply says how long the gateway may keep it
     const filled = cache.read(channelId, limit)
     if (filled) return filled

@@ -1,23 +1,26 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
-import { secureHeaders } from 'hono/secure-headers'
 import { requireAdmin } from './admin-auth.ts'
 import { guardInvalidBudget, requireBot, requireSession } from './auth.ts'
 import type { Config } from '../config.ts'
 import type { AppEnv } from './env.ts'
 import { AppError, toAppError } from '../errors.ts'
 import type { InvalidRequestBudget } from '../discord/invalid-budget.ts'
+import { createFastReads } from './fast-reads.ts'
 import type { Logger } from '../log.ts'
 import type { Metrics } from '../observability/metrics.ts'
 import type { BotPool } from '../pool/pool.ts'
+import { describeApi } from './openapi.ts'
 import { requestLogger, sessionFields } from '../observability/request-log.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { authRoutes } from './routes/auth.ts'
 import { docsRoutes } from './routes/docs.ts'
 import { healthRoutes } from './routes/health.ts'
+import { metricsRoutes } from './routes/metrics.ts'
 import { readRoutes } from './routes/reads.ts'
 import { createMethodCheck } from './routes/methods.ts'
+import { securityHeaders } from './security-headers.ts'
 import type { SessionStore } from '../sessions/store.ts'
 
 export type AppDeps = {
@@ -32,15 +35,20 @@ export type AppDeps = {
   eventLoopLagMs: () => number
 }
 
+/** Headers a browser script may read on a cross-origin answer (beyond the CORS-safelisted ones). */
+const EXPOSED_HEADERS = ['Link', 'Location', 'Retry-After', 'WWW-Authenticate']
+
 export function createApp(deps: AppDeps) {
   const { config, log, pool, sessions, metrics, budget } = deps
   const app = new OpenAPIHono<AppEnv>()
 
   app.use(requestLogger(log, metrics))
-  app.use(secureHeaders())
+  app.use(securityHeaders())
   // No origins configured: no CORS headers at all, so browsers keep cross-origin pages out.
   if (config.CORS_ORIGINS.length > 0) {
-    app.use(cors({ origin: [...config.CORS_ORIGINS], allowHeaders: ['Authorization', 'Content-Type'], maxAge: 600 }))
+    app.use(
+      cors({ origin: [...config.CORS_ORIGINS], allowHeaders: ['Authorization', 'Content-Type'], exposeHeaders: EXPOSED_HEADERS, maxAge: 600 }),
+    )
   }
   app.use(
     bodyLimit({
@@ -60,22 +68,11 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', healthRoutes(deps.isReady))
   app.route('/', adminRoutes({ pool, sessions, budget, eventLoopLagMs: deps.eventLoopLagMs }))
-  app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }))
+  app.route('/', metricsRoutes(metrics, config.METRICS_PUBLIC))
   app.route('/', authRoutes({ sessions, pool, log }))
   app.route('/', readRoutes())
   app.route('/', docsRoutes())
-
-  app.openAPIRegistry.registerComponent('securitySchemes', 'admin', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' })
-  app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
-    type: 'apiKey',
-    in: 'header',
-    name: 'Authorization',
-    description: 'The sessionId from POST /api/auth/login (a `Bearer ` prefix is accepted too)',
-  })
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: { title: 'Botvisor', version: '0.1.0', description: 'Run and drive many Discord bots through one REST API.' },
-  })
+  describeApi(app)
 
   const methodCheck = createMethodCheck(app.routes)
   app.notFound((c) => {
@@ -85,7 +82,10 @@ export function createApp(deps: AppDeps) {
         headers: { Allow: allowed.join(', ') },
       })
     }
-    throw new AppError(404, 'not_found', `No route ${c.req.method} ${c.req.path}`)
+    // routes are matched exactly: name the one meant rather than answer as if it did not exist
+    const trimmed = c.req.path.replace(/\/+$/, '')
+    const hint = trimmed !== c.req.path && methodCheck(trimmed).length > 0 ? ` (without the trailing slash: ${trimmed})` : ''
+    throw new AppError(404, 'not_found', `No route ${c.req.method} ${c.req.path}${hint}`)
   })
 
   app.onError((err, c) => {
@@ -93,7 +93,27 @@ export function createApp(deps: AppDeps) {
     const who = sessionFields(c)
     if (e.status >= 500) log.error({ err, code: e.code, ...who }, 'request failed') // the stack goes to the log, never out
     else log.info({ code: e.code, ...who }, e.publicMessage)
-    return c.json({ error: e.publicMessage, code: e.code }, e.status, e.extra.headers)
+    // RFC 9110 §15.5.2: a 401 names the scheme that would work; sessions and the admin token are both bearer-like
+    const headers = e.status === 401 ? { 'WWW-Authenticate': 'Bearer', ...e.extra.headers } : e.extra.headers
+    return c.json({ error: e.publicMessage, code: e.code }, e.status, headers)
   })
   return app
+}
+
+/**
+ * The whole HTTP side as Bun.serve's fetch: the short path (fast-reads.ts) answers the hottest cached reads on
+ * the request's own tick, and everything else, every error included, goes to the Hono app. FAST_READS=0 sends
+ * everything to the app (the answers are the same; tests run the read suite both ways).
+ */
+export function createHttpHandler(deps: AppDeps) {
+  const app = createApp(deps)
+  const { config, pool, sessions, metrics, log, budget } = deps
+  const fastRead = config.FAST_READS ? createFastReads({ pool, sessions, metrics, log, budget, corsEnabled: config.CORS_ORIGINS.length > 0 }) : null
+  return {
+    app,
+    fetch(request: Request): Response | Promise<Response> {
+      // while shutting down, everything goes through the app, which knows how to refuse
+      return (fastRead && deps.isReady() ? fastRead(request) : undefined) ?? app.fetch(request)
+    },
+  }
 }

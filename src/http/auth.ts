@@ -17,9 +17,11 @@ export function readSessionId(header: string | undefined): string | undefined {
 /** The caller's session → c.var.session, else 401. */
 export function requireSession(sessions: SessionStore) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const sessionId = readSessionId(c.req.header('authorization'))
-    if (!sessionId) throw new AppError(401, 'unauthorized', 'Missing session: send Authorization: <sessionId>')
-    const session = await sessions.get(sessionId)
+    const header = c.req.header('authorization')
+    if (!header?.trim()) throw new AppError(401, 'unauthorized', 'Missing session: send Authorization: <sessionId>')
+    // a header that cannot be one of our ids is as unknown as an expired one
+    const sessionId = readSessionId(header)
+    const session = sessionId ? await sessions.get(sessionId) : undefined
     if (!session) throw new AppError(401, 'unauthorized', 'Unknown or expired session: log in again')
     c.set('session', session)
     await next()
@@ -47,14 +49,21 @@ export function requireBot(pool: BotPool, sessions: SessionStore) {
   })
 }
 
-/** Discord bans an IP past 10 000 invalid requests in 10 minutes: once near, stop calling it for a while. */
+/**
+ * Discord bans an IP past 10 000 invalid requests in 10 minutes: once near, stop calling it for a while.
+ * The error to answer, or null while the budget lasts; the middleware and the short path both ask here.
+ */
+export function invalidBudgetError(budget: InvalidRequestBudget): AppError | null {
+  if (!budget.exhausted()) return null
+  return new AppError(503, 'discord_unavailable', "Too many invalid requests to Discord in 10 minutes; holding off to avoid Discord's IP ban", {
+    headers: { 'Retry-After': '60' },
+  })
+}
+
 export function guardInvalidBudget(budget: InvalidRequestBudget) {
-  return createMiddleware<AppEnv>(async (c, next) => {
-    if (budget.exhausted()) {
-      throw new AppError(503, 'discord_unavailable', "Too many invalid requests to Discord in 10 minutes; holding off to avoid Discord's IP ban", {
-        headers: { 'Retry-After': '60' },
-      })
-    }
+  return createMiddleware<AppEnv>(async (_c, next) => {
+    const refused = invalidBudgetError(budget)
+    if (refused) throw refused
     await next()
   })
 }

@@ -1,26 +1,15 @@
-import { readSessionId } from './auth.ts'
+import { invalidBudgetError, readSessionId } from './auth.ts'
 import type { InvalidRequestBudget } from '../discord/invalid-budget.ts'
-import { sessionLabel, type Logger } from '../log.ts'
+import type { Logger } from '../log.ts'
 import type { Metrics } from '../observability/metrics.ts'
+import { recordRequest } from '../observability/request-log.ts'
 import type { BotHandle } from '../pool/bot-types.ts'
 import type { BotPool } from '../pool/pool.ts'
+import { MESSAGES_LIMIT, readLimit, SNOWFLAKE } from './query.ts'
 import { nextLink } from './routes/router.ts'
+import { SECURITY_HEADERS } from './security-headers.ts'
 import type { SessionStore } from '../sessions/store.ts'
 
-/** What Hono's secureHeaders() sets by default; a test holds the two paths to the same headers. */
-const SECURITY_HEADERS: Record<string, string> = {
-  'Cross-Origin-Resource-Policy': 'same-origin',
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Origin-Agent-Cluster': '?1',
-  'Referrer-Policy': 'no-referrer',
-  'Strict-Transport-Security': 'max-age=15552000; includeSubDomains',
-  'X-Content-Type-Options': 'nosniff',
-  'X-DNS-Prefetch-Control': 'off',
-  'X-Download-Options': 'noopen',
-  'X-Frame-Options': 'SAMEORIGIN',
-  'X-Permitted-Cross-Domain-Policies': 'none',
-  'X-XSS-Protection': '0',
-}
 // One Headers object for every response: Bun copies it into a Response 3× faster than a plain object (measured
 // 0.31 vs 1.08 µs), and nothing mutates it.
 const JSON_HEADERS = new Headers({ 'Content-Type': 'application/json', ...SECURITY_HEADERS })
@@ -30,7 +19,6 @@ const withLink = (link: Record<string, string>): Headers => {
   headers.set('Link', link.link)
   return headers
 }
-const SNOWFLAKE = /^\d{17,20}$/
 const SERVING = new Set(['ready', 'reconnecting', 'restarting'])
 
 export type FastReadDeps = {
@@ -64,11 +52,13 @@ function readQuery(query: string, allowed: readonly string[]): Map<string, strin
 /**
  * GET /api/guilds, /api/channels and the newest /api/messages answered from bodies the gateway already holds,
  * without the middleware chain and on the request's own tick: the hottest reads cost a session lookup and a
- * Map read. A session the store cannot tell at once also goes to the full app. Anything out of the ordinary (no or unknown session, a bot not serving, a query it does not
- * know, nothing cached, CORS) returns undefined and the full app answers, so every rule and error lives there.
+ * Map read. It only ever answers 200: anything out of the ordinary (no or unknown session, a session the store
+ * cannot tell at once, a bot not serving, a query it does not know or that breaks a rule, nothing cached, CORS)
+ * returns undefined and the full app answers, so every error lives there. The rules it does check (ids, limits,
+ * the invalid-request budget, the security headers, the log line) are the full app's own definitions.
  */
 export function createFastReads(deps: FastReadDeps) {
-  const { pool, sessions, metrics, log } = deps
+  const { pool, sessions, metrics, log, budget } = deps
 
   function answer(path: string, query: string, url: string, bot: BotHandle): Answer | null {
     switch (path) {
@@ -83,15 +73,15 @@ export function createFastReads(deps: FastReadDeps) {
           const body = bot.cache.channels(guildId)
           return body === null ? null : { body, headers: JSON_HEADERS }
         } catch {
-          return null // a 400 or 404: the full app says it
+          return null // a 400 or 403: the full app says it
         }
       }
       case '/api/messages': {
         const params = readQuery(query, ['channelId', 'limit'])
         const channelId = params?.get('channelId')
-        const limit = Number(params?.get('limit') ?? 100)
-        if (!channelId || !SNOWFLAKE.test(channelId) || !Number.isInteger(limit) || limit < 1 || limit > 500) return null
-        if (deps.budget.exhausted()) return null
+        const limit = readLimit(params?.get('limit'), MESSAGES_LIMIT)
+        if (!channelId || !SNOWFLAKE.test(channelId) || limit === null) return null
+        if (invalidBudgetError(budget)) return null
         const page = bot.cache.messages(channelId, limit)
         if (!page) return null
         return { body: page.body, headers: withLink(nextLink(url, 'before', page.nextCursor)) }
@@ -120,12 +110,7 @@ export function createFastReads(deps: FastReadDeps) {
     if (!found) return undefined
 
     const response = new Response(found.body, { status: 200, headers: found.headers })
-    const ms = performance.now() - startedAt
-    metrics.observeRequest('GET', path, 200, ms / 1000)
-    if (log.isLevelEnabled('info')) {
-      const line = { method: 'GET', route: path, status: 200, ms: Math.round(ms * 100) / 100 }
-      log.info({ ...line, session: sessionLabel(session.sessionId), bot: session.botId }, 'request')
-    }
+    recordRequest(log, metrics, 'GET', path, 200, performance.now() - startedAt, 'short', session)
     return response
   }
 }

@@ -5,18 +5,30 @@ import type { Context } from 'hono'
 import { sessionLabel, type Logger } from '../log.ts'
 import type { Metrics } from './metrics.ts'
 
-/** One line per finished request, from an allowlist of fields: never headers, bodies or whole session ids. */
+/** Which path answered: the synchronous short path (src/http/fast-reads.ts) or the full Hono app. */
+export type AnsweredBy = 'short' | 'app'
+export type RequestLine = { method: string; route: string; status: number; ms: number; via: AnsweredBy; session?: string; bot?: string }
+type Who = { sessionId: string; botId: string } | undefined
+
+/**
+ * Counts a finished request and writes its one log line, from an allowlist of fields: never headers, bodies or
+ * whole session ids. Both paths call this, so they log and count alike.
+ */
+export function recordRequest(root: Logger, metrics: Pick<Metrics, 'observeRequest'>, method: string, route: string, status: number, ms: number, via: AnsweredBy, who: Who) {
+  metrics.observeRequest(method, route, status, ms / 1000)
+  const level = status >= 500 ? 'error' : 'info'
+  if (!root.isLevelEnabled(level)) return
+  const line: RequestLine = { method, route, status, ms: Math.round(ms * 100) / 100, via }
+  if (who) Object.assign(line, { session: sessionLabel(who.sessionId), bot: who.botId })
+  root[level](line, 'request')
+}
+
+/** The full app's request logger: one line per finished request. */
 export function requestLogger(root: Logger, metrics: Pick<Metrics, 'observeRequest'>) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const startedAt = performance.now()
     await next()
-    const status = c.res.status
-    const ms = performance.now() - startedAt
-    const route = routePath(c, -1)
-    metrics.observeRequest(c.req.method, route, status, ms / 1000)
-    const line = { method: c.req.method, route, status, ms: Math.round(ms * 100) / 100, ...sessionFields(c) }
-    if (status >= 500) root.error(line, 'request')
-    else root.info(line, 'request')
+    recordRequest(root, metrics, c.req.method, routePath(c, -1), c.res.status, performance.now() - startedAt, 'app', c.get('session'))
   })
 }
 

@@ -9,12 +9,20 @@ export type BotCache = {
   apply(push: WorkerPush): void
   /** null until the worker's first snapshot arrived. */
   guilds(): JsonText | null
-  /** The channel list of a guild (or of the only guild); throws our 400/404 like the worker would. */
+  /** The channel list of a guild (or of the only guild); throws our 400, or 403 for a guild the bot is not in. */
   channels(guildId: string | null): JsonText | null
+  /** Whether the bot is in the guild; null until the worker's first snapshot arrived. */
+  inGuild(guildId: string): boolean | null
   /** A channel's newest `limit` messages, as the worker last answered them, while still true. */
   messages(channelId: string, limit: number): Page | null
   keepMessages(channelId: string, limit: number, page: Page): void
 }
+
+/**
+ * Discord answers 50001 Missing Access for a guild the bot is not in; the bot cannot tell that guild from one
+ * that does not exist without a Discord call that would itself count toward the IP's invalid-request ban.
+ */
+export const notInGuild = () => new AppError(403, 'forbidden', 'Missing access: the bot is not in this guild')
 
 /** Channels whose message pages the gateway keeps per bot (least recently read dropped first). */
 const MESSAGE_CHANNELS = 32
@@ -55,10 +63,10 @@ export function createBotCache(): BotCache {
         if (only === undefined) throw new AppError(400, 'bad_request', `The bot is in ${guildIds.length} guilds: pass guildId`)
         guildId = only
       }
-      const body = channelsByGuild.get(guildId)
-      if (body === undefined) throw new AppError(404, 'not_found', 'Unknown guild')
-      return body
+      if (!guildIds.includes(guildId)) throw notInGuild()
+      return channelsByGuild.get(guildId) ?? null // not pushed yet: the worker answers
     },
+    inGuild: (guildId) => (guildsBody === null ? null : guildIds.includes(guildId)),
     messages(channelId, limit) {
       const kept = messagePages.get(channelId)?.get(limit)
       if (!kept) return null

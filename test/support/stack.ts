@@ -3,6 +3,7 @@ import { loadConfig } from '../../src/config.ts'
 import { createLogger } from '../../src/log.ts'
 import { startService, type Service } from '../../src/service.ts'
 import { startFakeDiscord, type FakeDiscord } from '../../fake-discord/index.ts'
+import { expectDocumented } from './openapi-check.ts'
 
 export type Reply<T = any> = { status: number; headers: Headers; json: T; text: string }
 
@@ -52,6 +53,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     const res = await fetch(service.url + path, { method, headers, body })
     const text = await res.text()
     bodies.push(text)
+    await expectDocumented(service.url, method, path, res, text) // the document cannot drift from what is sent
     let json: unknown
     try {
       json = JSON.parse(text)

@@ -2,70 +2,82 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { InvalidRequestBudget } from '../../discord/invalid-budget.ts'
 import { AppError } from '../../errors.ts'
 import type { BotPool } from '../../pool/pool.ts'
-import { WORKER_STATES, type WorkerSnapshot } from '../../pool/bot-types.ts'
-import { errorResponses } from '../schemas.ts'
+import { WORKER_STATES, type WorkerSnapshot, type WorkerState } from '../../pool/bot-types.ts'
+import { errorResponses, knownPing } from '../schemas.ts'
 import type { SessionStore } from '../../sessions/store.ts'
 import { createRouter } from './router.ts'
 
-const WorkerRow = z
+const Count = z.number().int().nonnegative()
+const Timestamp = z.string().openapi({ format: 'date-time' })
+
+export const WorkerRow = z
   .object({
     workerId: z.string(),
-    botId: z.string(),
+    botId: z.string().openapi({ description: "The bot's Discord id (empty before its first login)" }),
     botName: z.string(),
-    state: z.enum(WORKER_STATES as [string, ...string[]]),
-    stateSince: z.string(),
-    sessions: z.number(),
-    uptimeMs: z.number(),
-    restarts: z.number(),
-    lastExit: z.object({ reason: z.string(), at: z.string() }).nullable(),
+    state: z.enum(WORKER_STATES as [WorkerState, ...WorkerState[]]),
+    stateSince: Timestamp,
+    sessions: Count,
+    uptimeMs: Count.openapi({ description: 'Time in ready/reconnecting since the worker started; 0 otherwise' }),
+    restarts: Count,
+    lastExit: z.object({ reason: z.string(), at: Timestamp }).nullable(),
     lastError: z.string().nullable(),
-    gatewayPingMs: z.number().nullable(),
-    guildCount: z.number(),
-    heapUsedBytes: z.number().nullable(),
-    rssShareBytes: z.null().openapi({ description: 'Workers are threads of one process: no per-worker RSS exists' }),
+    gatewayPingMs: z.number().nullable().openapi({ description: 'Gateway heartbeat round trip; null until known' }),
+    guildCount: Count,
+    heapUsedBytes: Count.nullable(),
     rpcLatencyMs: z.object({ p50: z.number().nullable(), p99: z.number().nullable() }),
-    eventsPerSecond: z.number(),
-    discordRestCalls: z.number().nullable(),
-    discordRateLimited: z.number().nullable(),
-    identifiesLeft: z.number(),
+    eventsPerSecond: z.number().nonnegative(),
+    discordRestCalls: Count.nullable(),
+    discordRateLimited: Count.nullable(),
+    identifiesLeft: z.number().int().openapi({ description: "Discord's session_start_limit.remaining as last seen" }),
   })
   .openapi('Worker')
+export type WorkerRow = z.infer<typeof WorkerRow>
 
 const Health = z
   .object({
-    workers: z.record(z.string(), z.number()),
-    eventLoopLagMs: z.number(),
-    memory: z.object({ rssBytes: z.number(), heapUsedBytes: z.number() }),
-    invalidRequests: z.object({ used: z.number(), limit: z.number(), windowMinutes: z.number(), failingFast: z.boolean() }),
+    workers: z.record(z.string(), Count).openapi({ description: 'Workers by state' }),
+    eventLoopLagMs: z.number().nonnegative(),
+    memory: z.object({ rssBytes: Count, heapUsedBytes: Count }),
+    invalidRequests: z.object({ used: Count, limit: Count, windowMinutes: Count, failingFast: z.boolean() }),
   })
   .openapi('AdminHealth')
 
 const security = [{ admin: [] }]
-const WorkerParams = z.object({ id: z.string().min(1).max(64) })
+const WorkerParams = z.object({
+  id: z.string().min(1).max(64).openapi({ param: { description: 'The workerId of a row of GET /admin/workers' } }),
+})
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } })
+const admin401 = { 401: 'Missing or wrong admin token (Authorization: Bearer <ADMIN_TOKEN>)' }
+const byId = { ...admin401, 400: 'The id is longer than 64 characters', 404: 'Unknown worker' }
 
 const listWorkers = createRoute({
-  method: 'get', path: '/admin/workers', tags: ['admin'], summary: 'Every worker, one row each', security,
-  responses: { 200: json(z.array(WorkerRow), 'Workers'), ...errorResponses(401) },
+  method: 'get', path: '/admin/workers', operationId: 'listWorkers', tags: ['admin'], security,
+  summary: 'Every worker, one row each', description: 'State, sessions, restarts, last exit, gateway ping, memory and Discord traffic per worker.',
+  responses: { 200: json(z.array(WorkerRow), 'Workers'), ...errorResponses(admin401) },
 })
 const getWorker = createRoute({
-  method: 'get', path: '/admin/workers/{id}', tags: ['admin'], summary: 'One worker', security,
+  method: 'get', path: '/admin/workers/{id}', operationId: 'getWorker', tags: ['admin'], security,
+  summary: 'One worker', description: 'The same row as in the list.',
   request: { params: WorkerParams },
-  responses: { 200: json(WorkerRow, 'Worker'), ...errorResponses(401, 404) },
+  responses: { 200: json(WorkerRow, 'Worker'), ...errorResponses(byId) },
 })
 const restartWorker = createRoute({
-  method: 'post', path: '/admin/workers/{id}/restart', tags: ['admin'], summary: 'Restart a worker (also out of failed)', security,
+  method: 'post', path: '/admin/workers/{id}/restart', operationId: 'restartWorker', tags: ['admin'], security,
+  summary: 'Restart a worker', description: 'A fresh worker for the bot, also out of `failed` (intensity and backoff start over).',
   request: { params: WorkerParams },
-  responses: { 200: json(WorkerRow, 'Restarted'), ...errorResponses(401, 404) },
+  responses: { 200: json(WorkerRow, 'Restarted'), ...errorResponses(byId) },
 })
 const deleteWorker = createRoute({
-  method: 'delete', path: '/admin/workers/{id}', tags: ['admin'], summary: 'Stop a worker and end its sessions', security,
+  method: 'delete', path: '/admin/workers/{id}', operationId: 'deleteWorker', tags: ['admin'], security,
+  summary: 'Stop a worker', description: "Logs the bot out and ends its sessions.",
   request: { params: WorkerParams },
-  responses: { 200: json(z.object({ message: z.string(), sessionsEnded: z.number() }), 'Stopped'), ...errorResponses(401, 404) },
+  responses: { 200: json(z.object({ message: z.string(), sessionsEnded: Count }).openapi('WorkerStopped'), 'Stopped'), ...errorResponses(byId) },
 })
 const health = createRoute({
-  method: 'get', path: '/admin/health', tags: ['admin'], summary: 'Totals by state, event-loop lag, memory, invalid-request budget', security,
-  responses: { 200: json(Health, 'Health'), ...errorResponses(401) },
+  method: 'get', path: '/admin/health', operationId: 'getAdminHealth', tags: ['admin'], security,
+  summary: 'Service health', description: 'Workers by state, event-loop lag, memory and the invalid-request budget.',
+  responses: { 200: json(Health, 'Health'), ...errorResponses(admin401) },
 })
 
 export type AdminDeps = { pool: BotPool; sessions: SessionStore; budget: InvalidRequestBudget; eventLoopLagMs: () => number }
@@ -87,10 +99,9 @@ export function adminRoutes(deps: AdminDeps) {
       restarts: snapshot.restarts,
       lastExit: snapshot.lastExit ? { reason: snapshot.lastExit.reason, at: iso(snapshot.lastExit.at) } : null,
       lastError: snapshot.lastError,
-      gatewayPingMs: snapshot.stats?.gatewayPingMs ?? null,
+      gatewayPingMs: knownPing(snapshot.stats?.gatewayPingMs),
       guildCount: snapshot.stats?.guildCount ?? snapshot.identity.guildCount,
       heapUsedBytes: snapshot.stats?.heapUsedBytes ?? null,
-      rssShareBytes: null,
       rpcLatencyMs: { p50: snapshot.rpcP50Ms, p99: snapshot.rpcP99Ms },
       eventsPerSecond: Math.round(snapshot.eventsPerSecond * 100) / 100,
       discordRestCalls: snapshot.stats?.restCalls ?? null,

@@ -7,7 +7,8 @@ export function createMethodCheck(routes: readonly RouterRoute[]): (path: string
     .filter((route) => route.method !== 'ALL')
     .map((route) => ({
       method: route.method,
-      pattern: new RegExp(`^${route.path.replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}/?$`),
+      // exact, as Hono's router matches: `/api/guilds/` is not `/api/guilds` (the 404 names the one meant)
+      pattern: new RegExp(`^${route.path.replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`),
     }))
   return (path) => [...new Set(table.filter((route) => route.pattern.test(path)).map((route) => route.method))]
 }

@@ -1,72 +1,125 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import type { RpcResult } from '../../contract.ts'
 import { IDEMPOTENCY_KEY, messageNonce } from '../../discord/message-nonce.ts'
 import { AppError, outcomeUnknown } from '../../errors.ts'
-import { Channel, errorResponses, Guild, Member, Message, SendMessageBody, Snowflake } from '../schemas.ts'
+import { notInGuild } from '../../pool/bot-cache.ts'
+import { MEMBERS_LIMIT, MESSAGES_LIMIT } from '../query.ts'
+import { Channel, ERRORS, errorResponses, Guild, limitParam, Member, Message, SendMessageBody, Snowflake, successHeader } from '../schemas.ts'
 import { createRouter, nextLink, sendJsonText, unwrap } from './router.ts'
 
 const security = [{ session: [] }]
 const listOf = (schema: z.ZodType, description: string, withLink = false) => ({
   description,
   content: { 'application/json': { schema: z.array(schema) } },
-  ...(withLink ? { headers: { link: { description: 'Next page: `<url>; rel="next"`', schema: { type: 'string' as const } } } } : {}),
+  ...(withLink
+    ? { headers: { Link: successHeader('When there is more: `<absolute URL of the next page>; rel="next"` (RFC 8288)', false) } }
+    : {}),
 })
+const notInGuild403 = 'The bot is not in this guild (Missing Access, as Discord answers 50001)'
 
 const guilds = createRoute({
   method: 'get',
   path: '/api/guilds',
+  operationId: 'listGuilds',
   tags: ['read'],
   summary: "The bot's guilds",
+  description: 'Answered from the list the bot keeps fresh from Discord\'s gateway: no Discord call.',
   security,
-  responses: { 200: listOf(Guild, 'Guilds'), ...errorResponses(401, 503, 504) },
+  responses: { 200: listOf(Guild, 'Guilds'), ...errorResponses({ 401: ERRORS.session401, 503: ERRORS.botGone503, 504: ERRORS.worker504 }) },
 })
 
 const channels = createRoute({
   method: 'get',
   path: '/api/channels',
+  operationId: 'listChannels',
   tags: ['read'],
-  summary: "A guild's channels (guildId may be left out when the bot is in one guild)",
+  summary: "A guild's channels",
+  description: "In position order, from the bot's gateway cache: no Discord call. `guildId` may be left out when the bot is in exactly one guild.",
   security,
-  request: { query: z.object({ guildId: Snowflake.optional() }) },
-  responses: { 200: listOf(Channel, 'Channels'), ...errorResponses(400, 401, 403, 404, 503, 504) },
+  request: {
+    query: z.object({
+      guildId: Snowflake.optional().openapi({ param: { description: 'The guild; optional when the bot is in exactly one' } }),
+    }),
+  },
+  responses: {
+    200: listOf(Channel, 'Channels'),
+    ...errorResponses({
+      400: 'guildId is not a snowflake, or is needed because the bot is in several guilds',
+      401: ERRORS.session401,
+      403: notInGuild403,
+      503: ERRORS.botGone503,
+      504: ERRORS.worker504,
+    }),
+  },
 })
 
 const members = createRoute({
   method: 'get',
   path: '/api/members',
+  operationId: 'listMembers',
   tags: ['read'],
-  summary: "A guild's members, by ascending id; pages through Discord as needed",
+  summary: "A guild's members",
+  description: 'By ascending id, paging through Discord as needed; needs the GuildMembers intent. `Link` holds the next page.',
   security,
   request: {
     query: z.object({
-      guildId: Snowflake,
-      limit: z.coerce.number().int().min(1).max(1000).default(100),
-      after: Snowflake.optional(),
+      guildId: Snowflake.openapi({ param: { description: 'The guild' } }),
+      limit: limitParam(MEMBERS_LIMIT, 'members'),
+      after: Snowflake.optional().openapi({ param: { description: 'Members with a larger id than this (the cursor of `Link`)' } }),
     }),
   },
-  responses: { 200: listOf(Member, 'Members', true), ...errorResponses(400, 401, 403, 404, 429, 502, 503, 504) },
+  responses: {
+    200: listOf(Member, 'Members', true),
+    ...errorResponses({
+      400: 'guildId missing or not a snowflake, limit not an integer from 1 to 1000, or after not a snowflake',
+      401: ERRORS.session401,
+      403: `${notInGuild403}; or the application lacks the GuildMembers intent`,
+      429: ERRORS.discord429,
+      502: ERRORS.discord502,
+      503: ERRORS.discord503,
+      504: ERRORS.discord504,
+    }),
+  },
 })
 
 const messages = createRoute({
   method: 'get',
   path: '/api/messages',
+  operationId: 'listMessages',
   tags: ['read'],
-  summary: "A channel's messages, newest first; above 100 the bot pages Discord with `before`",
+  summary: "A channel's messages",
+  description:
+    'Newest first; above 100 the bot pages Discord with `before`. The newest messages are kept fresh from gateway events, so a repeated read makes no Discord call. Needs the MessageContent intent. `Link` holds the next page.',
   security,
   request: {
     query: z.object({
-      channelId: Snowflake,
-      limit: z.coerce.number().int().min(1).max(500).default(100),
-      before: Snowflake.optional(),
+      channelId: Snowflake.openapi({ param: { description: 'The channel' } }),
+      limit: limitParam(MESSAGES_LIMIT, 'messages'),
+      before: Snowflake.optional().openapi({ param: { description: 'Messages older than this id (the cursor of `Link`)' } }),
     }),
   },
-  responses: { 200: listOf(Message, 'Messages', true), ...errorResponses(400, 401, 403, 404, 429, 502, 503, 504) },
+  responses: {
+    200: listOf(Message, 'Messages', true),
+    ...errorResponses({
+      400: 'channelId missing or not a snowflake, limit not an integer from 1 to 500, or before not a snowflake',
+      401: ERRORS.session401,
+      403: 'The bot cannot see the channel (50001), or the application lacks the MessageContent intent',
+      404: 'Unknown channel',
+      429: ERRORS.discord429,
+      502: ERRORS.discord502,
+      503: ERRORS.discord503,
+      504: ERRORS.discord504,
+    }),
+  },
 })
 
 const sendMessage = createRoute({
   method: 'post',
   path: '/api/messages',
+  operationId: 'sendMessage',
   tags: ['write'],
   summary: 'Send a message as the bot',
+  description: 'Content of 1–2000 characters, as Discord allows.',
   security,
   request: {
     headers: z.object({
@@ -76,13 +129,44 @@ const sendMessage = createRoute({
         .optional()
         .openapi({ description: 'Sending again with the same key (within a few minutes) returns the first message instead of sending a second' }),
     }),
-    body: { required: true, content: { 'application/json': { schema: SendMessageBody } } },
+    body: { required: true, description: 'The channel and the text', content: { 'application/json': { schema: SendMessageBody } } },
   },
   responses: {
-    201: { description: 'Sent', content: { 'application/json': { schema: Message } } },
-    ...errorResponses(400, 401, 403, 404, 413, 429, 502, 503, 504),
+    201: {
+      description: 'Sent',
+      headers: { Location: successHeader('A URL that reads the message back: `/api/messages?channelId=…&before=<id + 1>&limit=1`') },
+      content: { 'application/json': { schema: Message } },
+    },
+    ...errorResponses({
+      400: `${ERRORS.body400}, or Discord rejected the message`,
+      401: ERRORS.session401,
+      403: 'The bot cannot see the channel (50001) or may not send there (50013)',
+      404: 'Unknown channel',
+      413: ERRORS.body413,
+      415: ERRORS.body415,
+      429: ERRORS.discord429,
+      502: ERRORS.discord502,
+      503: ERRORS.discord503,
+      504: 'No answer in time (`outcome_unknown`): the message may or may not have been sent; retry with the same Idempotency-Key',
+    }),
   },
 })
+
+/**
+ * The worker answers 10004 for a guild missing from its client's cache, which lists every guild the bot is in:
+ * the same 403 as the gateway's own check, whichever of the two saw it first.
+ */
+function unwrapInGuild<T>(result: RpcResult<T>): T {
+  if (!result.ok && result.discordCode === 10004) throw notInGuild()
+  return unwrap(result)
+}
+
+/** Where a sent message can be read back: the one message older than its id + 1, in its channel. */
+function messageLocation(requestUrl: string, sent: string): string {
+  const { id, channelId } = JSON.parse(sent) as { id: string; channelId: string }
+  const query = new URLSearchParams({ channelId, before: String(BigInt(id) + 1n), limit: '1' })
+  return new URL(`/api/messages?${query}`, requestUrl).href
+}
 
 /** The routes that read from (or write through) the session's bot. Mounted behind requireSession + requireBot. */
 export function readRoutes() {
@@ -95,11 +179,13 @@ export function readRoutes() {
     .openapi(channels, async (c) => {
       const guildId = c.req.valid('query').guildId ?? null
       const bot = c.get('bot')
-      return sendJsonText(c, bot.cache.channels(guildId) ?? unwrap(await bot.call((worker) => worker.listChannels(guildId))))
+      return sendJsonText(c, bot.cache.channels(guildId) ?? unwrapInGuild(await bot.call((worker) => worker.listChannels(guildId))))
     })
     .openapi(members, async (c) => {
       const { guildId, limit, after } = c.req.valid('query')
-      const page = unwrap(await c.get('bot').call((bot) => bot.listMembers(guildId, limit, after ?? null)))
+      const bot = c.get('bot')
+      if (bot.cache.inGuild(guildId) === false) throw notInGuild()
+      const page = unwrapInGuild(await bot.call((worker) => worker.listMembers(guildId, limit, after ?? null)))
       return sendJsonText(c, page.body, nextLink(c.req.url, 'after', page.nextCursor))
     })
     .openapi(messages, async (c) => {
@@ -121,6 +207,7 @@ export function readRoutes() {
       })
       // the worker's Discord deadline passed (504): Discord may have created the message before it
       if (!sent.ok && sent.status === 504) throw outcomeUnknown('discord')
-      return sendJsonText(c, unwrap(sent), {}, 201)
+      const body = unwrap(sent)
+      return sendJsonText(c, body, { location: messageLocation(c.req.url, body) }, 201)
     })
 }

@@ -36,10 +36,13 @@ export function sendJsonText<Status extends 200 | 201 = 200>(
   return response as unknown as TypedResponse<never, Status, 'json'>
 }
 
-/** RFC 8288 next-page link: the same request with the cursor parameter moved on. */
+/**
+ * RFC 8288 next-page link: the same request with the cursor parameter moved on, as an absolute URL from the
+ * request's own origin (as GitHub's API does), so a client can follow it without knowing where it called.
+ */
 export function nextLink(url: string, cursorParam: string, cursor: string | null): Record<string, string> {
   if (cursor === null) return {}
   const next = new URL(url)
   next.searchParams.set(cursorParam, cursor)
-  return { link: `<${next.pathname}${next.search}>; rel="next"` }
+  return { link: `<${next.href}>; rel="next"` }
 }
