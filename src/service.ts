@@ -21,8 +21,8 @@ export type Service = {
 }
 
 /** The whole gateway: sessions, the supervised worker pool and the HTTP server. main.ts and the tests start it here. */
-export function startService(config: Config, log: Logger): Service {
-  const sessions = createMemorySessionStore()
+export function startService(config: Config, log: Logger, options: { sessions?: SessionStore } = {}): Service {
+  const sessions = options.sessions ?? createMemorySessionStore()
   const budget = createInvalidRequestBudget(config.INVALID_REQUEST_LIMIT)
   const lag = watchEventLoopLag()
   let pool: BotPool | undefined

@@ -11,8 +11,11 @@ const RESET_DEADLINE_MS = 2_000
 
 /** A worker lent to one bot. Once given back or terminated, this handle is dead to its bot, whatever the thread does next. */
 export type LentWorker = ConnectedWorker & {
-  /** The bot stopped cleanly: the spawner resets the worker and keeps it idle for the next login, or ends it. */
-  giveBack(): void
+  /**
+   * The bot stopped cleanly: the spawner resets the worker and keeps it idle for the next login, or ends it.
+   * Settles once that is decided, so a login right after a logout finds the worker idle. Never rejects.
+   */
+  giveBack(): Promise<void>
 }
 
 export type SpawnerHooks = {
@@ -131,10 +134,10 @@ export function createSpawner(settings: {
       terminate() {
         connected.terminate() // `exited` settles from the thread's close, with its reason
       },
-      giveBack() {
+      async giveBack() {
         if (!lent) return
         end('handed back for reuse')
-        void recycle(slot) // recycle ends the worker itself on any doubt; it never rejects
+        await recycle(slot) // recycle ends the worker itself on any doubt; it never rejects
       },
     }
   }

@@ -183,7 +183,7 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
     if (!worker) return
     // hung or dead: terminate settles it
     const stopped = worker.isAlive() && (await worker.call((bot) => bot.stop(), STOP_GRACE_MS).then(() => true, () => false))
-    if (reuse && stopped) worker.giveBack()
+    if (reuse && stopped) await worker.giveBack()
     else worker.terminate()
     log.info({ reason: await worker.exited }, 'worker exited')
   }
