@@ -45,7 +45,10 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
   let generation = 0
   const log = createWorkerLog(push)
 
-  const fellBack = (reason: ResumeFallbackReason, detail: string) => push({ botvisor: 'resume_fallback', reason, detail })
+  const fellBack = (reason: ResumeFallbackReason, detail: string) => {
+    log.warn({ reason, detail }, 'restart could not RESUME the gateway session; identifying instead')
+    push({ botvisor: 'resume_fallback', reason, detail })
+  }
 
   const requireRunning = (): Running => {
     if (!running) throw new Error('bot not started')

@@ -115,8 +115,7 @@ export function createSpawner(settings: {
       switch (push.botvisor) {
         case 'log':
           return log()[push.level](push.fields, push.msg)
-        case 'resume_fallback':
-          log().warn({ reason: push.reason, detail: push.detail }, 'restart could not RESUME; identifying instead')
+        case 'resume_fallback': // the worker logged it; this is the count
           return hooks.onResumeFallback?.(push.reason)
         default:
           return onPush(push)
