@@ -4,7 +4,10 @@ import { startStack, waitFor, type Stack } from './support/stack.ts'
 
 let stack: Stack
 beforeAll(async () => {
-  stack = await startStack({ IDLE_WORKERS: '2', WARM_SPARE_WORKERS: '1', METRICS_PUBLIC: '1', WORKER_TEST_HOOKS: '1' })
+  // health checks only when a test asks: a timer's check would restart the hung worker on its own
+  stack = await startStack({
+    IDLE_WORKERS: '2', WARM_SPARE_WORKERS: '1', METRICS_PUBLIC: '1', WORKER_TEST_HOOKS: '1', HEALTH_CHECK_INTERVAL_MS: '600000',
+  })
 })
 afterAll(() => stack.stop())
 
@@ -84,6 +87,8 @@ describe('workers are reused across logins, bounded, and carry nothing of the bo
     const bot = stack.service.pool.get(botKeyOf(tokens.beta))!
     const idleBefore = idle()
     await bot.call((worker) => worker.injectFault('hang'))
+    // the fault spins from the worker's next timer: hung once a call that it answered before goes unanswered
+    await waitFor(() => bot.call((worker) => worker.stats(), 300).then(() => false, () => true))
     expect((await stack.post('/api/auth/logout', {}, sessionId)).status).toBe(200)
     // terminated: Discord sees its connection drop
     await waitFor(() => (stack.discord.counters().openConnections.beta ?? 0) === 0, { timeoutMs: 10_000 })
