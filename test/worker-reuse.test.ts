@@ -96,3 +96,24 @@ describe('workers are reused across logins, bounded, and carry nothing of the bo
     expect(stack.service.pool.get(botKeyOf(tokens.beta))).toBeUndefined()
   })
 })
+
+test('a worker stopped while its login was still under way is terminated, not kept: its reset is not clean', async () => {
+  // Discord never answering GET /gateway/bot keeps the login in flight for RPC_TIMEOUT_MS / 2 per attempt
+  const slow = await startStack({ IDLE_WORKERS: '2', WARM_SPARE_WORKERS: '1', RPC_TIMEOUT_MS: '20000', HEALTH_CHECK_INTERVAL_MS: '600000' })
+  try {
+    const token = slow.discord.tokens.solo
+    await waitFor(() => slow.service.pool.idleWorkers() === 1)
+    slow.discord.control.failRest({ bot: 'solo', route: 'GET /gateway/bot', hang: true })
+    const login = slow.post('/api/auth/login', { token })
+    await waitFor(() => (slow.discord.counters().rest.solo?.['GET /gateway/bot'] ?? 0) > 0) // the login is under way
+    const bot = slow.service.pool.get(botKeyOf(token))!
+    const idleBefore = slow.service.pool.idleWorkers() // the spare's replacement, once spawned
+    expect(await slow.service.pool.remove(bot.workerId)).toBe(bot.botKey)
+    expect((await login).status).toBe(503)
+    expect(slow.service.pool.idleWorkers()).toBeLessThanOrEqual(idleBefore)
+    expect(slow.logs.some((line) => line.includes('a login is still under way'))).toBe(true)
+  } finally {
+    slow.discord.control.clearFaults()
+    await slow.stop()
+  }
+})

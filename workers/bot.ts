@@ -13,6 +13,7 @@ import { pushCaches, serializeChannels, serializeGuilds } from './push.ts'
 import { listMembers, listMessages, sendMessage } from './reads.ts'
 import { subscribe, unsubscribeAll } from './subscribe.ts'
 import { watchClient, type Telemetry } from './telemetry.ts'
+import { breakOnPurpose, dropGrown } from './test-faults.ts'
 import { createWorkerLog } from './worker-log.ts'
 
 const MESSAGE_EVENTS = GatewayIntentBits.GuildMessages | GatewayIntentBits.MessageContent
@@ -249,7 +250,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
       const leftovers = [running ? 'a client still runs' : '', startsInFlight > 0 ? 'a login is still under way' : ''].filter(Boolean)
       testHooks = false
       token = undefined
-      grown.length = 0
+      dropGrown()
       // what the last bot allocated goes now, not when the next bot's login happens to trigger a collection
       Bun.gc(true)
       const clean = leftovers.length === 0
@@ -283,32 +284,3 @@ function describe(err: unknown): string {
 
 const isRpcFailure = (value: unknown): value is RpcFailure =>
   typeof value === 'object' && value !== null && 'ok' in value && value.ok === false
-
-const grown: unknown[] = []
-
-function breakOnPurpose(fault: TestFault): void {
-  switch (fault) {
-    case 'throw':
-      setTimeout(() => {
-        throw new Error('test fault: uncaught exception')
-      })
-      return
-    case 'reject':
-      void Promise.reject(new Error('test fault: unhandled rejection')) // nobody handles it: that is the fault
-      return
-    case 'exit':
-      setTimeout(() => process.exit(1))
-      return
-    case 'hang':
-      setTimeout(() => {
-        for (;;) {
-          // spin forever: the worker stops answering, the gateway must not notice
-        }
-      })
-      return
-    case 'grow':
-      // ~200 MB of live objects: past any sane heap watermark
-      for (let i = 0; i < 200; i++) grown.push(Array.from({ length: 131_072 }, (_, j) => j))
-      return
-  }
-}

@@ -136,6 +136,11 @@ export function createSpawner(settings: {
       async giveBack() {
         if (!lent) return
         end('handed back for reuse')
+        // what reset() has to say still belongs to this bot's log; the next take() replaces the route
+        const last = log()
+        slot.route = (push) => {
+          if (push.botvisor === 'log') last[push.level](push.fields, push.msg)
+        }
         await recycle(slot) // recycle ends the worker itself on any doubt; it never rejects
       },
     }
