@@ -13,6 +13,7 @@ const WARMUP = 20
 const SETTLE_MS = 1_500
 
 const fake = Bun.spawn(['bun', 'fake-discord/cli.ts', '--port', '0'], { stdout: 'pipe', stderr: 'inherit' })
+process.on('exit', () => fake.kill()) // also when a cycle throws: the child must not outlive the bench
 const banner = await readUntil(fake.stdout, /ids:/)
 const apiUrl = /REST\s+(\S+)/.exec(banner)?.[1]
 const tokens = [...banner.matchAll(/^ {2}(alpha|beta|gamma|solo)\s+(\S+)$/gm)].map((match) => match[2] as string)
