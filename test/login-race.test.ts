@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import fc from 'fast-check'
 import { botKeyOf } from '../src/pool/pool.ts'
 import { createHeldStore } from './support/held-store.ts'
 import { startStack, waitFor, type Stack } from './support/stack.ts'
@@ -88,3 +89,33 @@ describe('logins and logouts of one bot, interleaved, never leave a session on a
     await expectStopped(token, 'solo')
   })
 })
+
+test('any burst of concurrent logins and logouts of one bot ends with one lease per session, and the bot up exactly while one exists', async () => {
+  const token = stack.discord.tokens.beta
+  const botKey = botKeyOf(token)
+  const sessionIds: string[] = []
+  // each step: how many logins and which existing sessions log out, all sent at once
+  const step = fc.record({ logins: fc.integer({ min: 0, max: 3 }), logouts: fc.array(fc.nat(), { maxLength: 4 }) })
+  await fc.assert(
+    fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 4 }), async (steps) => {
+      for (const { logins, logouts } of steps) {
+        const leaving = [...new Set(logouts.map((n) => sessionIds[n % Math.max(1, sessionIds.length)]).filter(Boolean))] as string[]
+        const replies = await Promise.all([
+          ...Array.from({ length: logins }, () => stack.post('/api/auth/login', { token })),
+          ...leaving.map((id) => stack.post('/api/auth/logout', {}, id)),
+        ])
+        for (const reply of replies) expect(reply.status).toBe(200)
+        for (const id of leaving) sessionIds.splice(sessionIds.indexOf(id), 1)
+        sessionIds.push(...replies.slice(0, logins).map((reply) => reply.json.sessionId as string))
+
+        expect(stack.service.pool.leases(botKey)).toBe(sessionIds.length)
+        expect(await stack.service.sessions.countForBot(botKey)).toBe(sessionIds.length)
+        expect(running(token)).toBe(sessionIds.length > 0)
+        for (const id of sessionIds) expect((await stack.get('/api/guilds', id)).status).toBe(200)
+      }
+    }),
+    { numRuns: 8 },
+  )
+  await Promise.all(sessionIds.map((id) => stack.post('/api/auth/logout', {}, id)))
+  await expectStopped(token, 'beta')
+}, 60_000)
