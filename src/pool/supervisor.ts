@@ -175,7 +175,7 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
     }
   }
 
-  /** `reuse`: the worker may serve another bot if its stop() finishes (workers-life: worker reuse). */
+  /** `reuse`: a stop that was asked for (logout, admin remove, shutdown) and finished hands the worker back for another bot. */
   async function stopWorker(reuse = false): Promise<void> {
     clearTimeout(restartTimer)
     const worker = current
