@@ -35,6 +35,12 @@ const EnvSchema = z.object({
   LOGIN_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   // Workers kept spawned with discord.js loaded, so a login never waits for a cold start.
   WARM_SPARE_WORKERS: z.coerce.number().int().min(0).max(1).default(1),
+  // Workers whose bot logged out cleanly, kept (reset) for the next login instead of terminated: Bun leaks
+  // some memory per Worker created (docs/facts.md). 0: terminate every one.
+  IDLE_WORKERS: z.coerce.number().int().min(0).max(64).default(2),
+  // A crash restart RESUMEs the gateway session (no IDENTIFY spent) by driving discord.js internals that
+  // workers/resume.ts pins to a version; 0 always IDENTIFYs.
+  RESUME_ON_RESTART: z.enum(['0', '1']).default('1').transform((flag) => flag === '1'),
   // Supervision: OTP-style intensity (more than RESTART_MAX restarts within RESTART_WINDOW_MS → failed),
   // exponential backoff with jitter, reset after RESTART_STABLE_MS of good health.
   RESTART_MAX: z.coerce.number().int().min(0).max(1000).default(5),

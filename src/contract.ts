@@ -79,6 +79,9 @@ export type BotStats = {
   gatewayEvents: number
 }
 
+/** What reset() found. */
+export type WorkerReset = { clean: boolean; heapUsedBytes: number; detail: string }
+
 export type NewMessage = {
   channelId: string
   content: string
@@ -102,6 +105,14 @@ export type WorkerPush =
   | { botvisor: 'session'; session: GatewaySession | null }
   /** The gateway connection's fate: discord.js resuming it, done, or Discord refusing the token (4004, 401). */
   | { botvisor: 'gateway'; status: 'reconnecting' | 'ready' | 'revoked' | 'closed'; code?: number }
+  /** A log line for the gateway's logger, which binds it to the worker and bot; never carries a token. */
+  | { botvisor: 'log'; level: WorkerLogLevel; msg: string; fields: Record<string, string | number | boolean | null> }
+  /** A restart that was handed a session to RESUME identified instead, and why. */
+  | { botvisor: 'resume_fallback'; reason: ResumeFallbackReason; detail: string }
+
+export type WorkerLogLevel = 'debug' | 'info' | 'warn' | 'error'
+/** Bounded: a metric label. */
+export type ResumeFallbackReason = 'too_many_guilds' | 'snapshot_failed' | 'refused' | 'not_settled'
 
 export const isWorkerPush = (data: unknown): data is WorkerPush =>
   typeof data === 'object' && data !== null && 'botvisor' in data
@@ -120,6 +131,11 @@ export interface BotWorkerApi {
   sendMessage(message: NewMessage): Promise<RpcResult<JsonText>>
   /** Destroys the client; the worker may then be terminated. */
   stop(): Promise<void>
+  /**
+   * After stop(): drops every per-bot state so another bot can start() in this worker (module code stays
+   * loaded). `clean` false means something of the last bot may be left: terminate the worker instead.
+   */
+  reset(): Promise<WorkerReset>
   /** Only with testHooks: breaks the worker in the named way. */
   injectFault(fault: TestFault): Promise<void>
 }

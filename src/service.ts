@@ -20,12 +20,12 @@ export type Service = {
 }
 
 /** The whole gateway: sessions, the supervised worker pool and the HTTP server. main.ts and the tests start it here. */
-export function startService(config: Config, log: Logger): Service {
-  const sessions = createMemorySessionStore()
+export function startService(config: Config, log: Logger, options: { sessions?: SessionStore } = {}): Service {
+  const sessions = options.sessions ?? createMemorySessionStore()
   const budget = createInvalidRequestBudget(config.INVALID_REQUEST_LIMIT)
   const lag = watchEventLoopLag()
   let pool: BotPool | undefined
-  const metrics = createMetrics({ snapshots: () => pool?.snapshots() ?? [], budget })
+  const metrics = createMetrics({ snapshots: () => pool?.snapshots() ?? [], budget, idleWorkers: () => pool?.idleWorkers() ?? 0 })
   // The workers' counters are totals per worker; the budget wants what is new since the last look.
   const lastInvalid = new Map<string, number>()
   pool = createPool({
@@ -33,6 +33,9 @@ export function startService(config: Config, log: Logger): Service {
     log,
     hooks: {
       onRpc: metrics.observeRpc,
+      onSpawn: metrics.countSpawn,
+      onReuse: metrics.countReuse,
+      onResumeFallback: metrics.countResumeFallback,
       onTransition: (_from, to, reason) => {
         if (to === 'restarting' || (to === 'starting' && reason.startsWith('admin'))) metrics.countRestart(reason)
       },

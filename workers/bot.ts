@@ -1,16 +1,20 @@
-import type { Client } from 'discord.js'
+import { Events, type Client } from 'discord.js'
 import { GatewayIntentBits, Routes, type RESTGetAPIGatewayBotResult } from 'discord-api-types/v10'
-import type { BotIdentity, BotStartOptions, BotWorkerApi, GatewaySession, RpcFailure, RpcResult, TestFault, WorkerPush } from '../src/contract.ts'
+import type {
+  BotIdentity, BotStartOptions, BotWorkerApi, GatewaySession, ResumeFallbackReason, RpcFailure, RpcResult, TestFault, WorkerPush,
+} from '../src/contract.ts'
 import { PRIVILEGED_INTENTS, withoutPrivileged } from '../src/discord/intents.ts'
 import { createClient, discordDeadlineMs, loginUntilReady } from './client.ts'
-import { readReadySnapshot, sessionKeepingStrategy } from './resume.ts'
+import { MAX_GUILDS_TO_RESUME, readReadySnapshot, sessionKeepingStrategy } from './resume.ts'
 import { failure, guarded, guardedWithin, toFailure } from './failures.ts'
 import { createMessageCache, type MessageCache } from './message-cache.ts'
 import { feedMessageCache } from './message-events.ts'
 import { pushCaches, serializeChannels, serializeGuilds } from './push.ts'
 import { listMembers, listMessages, sendMessage } from './reads.ts'
-import { unsubscribeAll } from './subscribe.ts'
+import { subscribe, unsubscribeAll } from './subscribe.ts'
 import { watchClient, type Telemetry } from './telemetry.ts'
+import { breakOnPurpose, dropGrown } from './test-faults.ts'
+import { createWorkerLog } from './worker-log.ts'
 
 const MESSAGE_EVENTS = GatewayIntentBits.GuildMessages | GatewayIntentBits.MessageContent
 
@@ -23,15 +27,30 @@ type Running = {
   telemetry: Telemetry
   /** Only with the intents whose events keep it true (GuildMessages, MessageContent). */
   messages: MessageCache | null
+  /** Removes every listener this worker added to the client. */
   stopWatching: () => void
+  /** Destroys the client, then drops the session hooks and their timer. */
+  destroy: () => Promise<void>
 }
 
-/** Everything one worker does for its bot: one discord.js client, created by start(). */
+/**
+ * Everything one worker does for its bot: one discord.js client, created by start(). After stop() and a clean
+ * reset() the same worker may start() another bot: every per-bot value lives in this closure, none in modules.
+ */
 export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi {
   let running: Running | undefined
   let testHooks = false
   let token: string | undefined
   let callDeadlineMs = 0
+  let startsInFlight = 0
+  // bumped by stop(): a login that was under way then must destroy its client instead of serving
+  let generation = 0
+  const log = createWorkerLog(push)
+
+  const fellBack = (reason: ResumeFallbackReason, detail: string) => {
+    log.warn({ reason, detail }, 'restart could not RESUME the gateway session; identifying instead')
+    push({ botvisor: 'resume_fallback', reason, detail })
+  }
 
   const requireRunning = (): Running => {
     if (!running) throw new Error('bot not started')
@@ -43,43 +62,59 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
     // filled in below, before login() makes discord.js build its strategy
     const plan = { resume: null as GatewaySession | null, snapshot: null as Awaited<ReturnType<typeof readReadySnapshot>> }
     const settled = Promise.withResolvers<'resumed' | 'identified'>()
+    let keeping: ReturnType<typeof sessionKeepingStrategy> | undefined
     const client = createClient({
       ...options,
       intents,
-      buildStrategy: (manager) =>
-        sessionKeepingStrategy({
+      buildStrategy: (manager) => {
+        keeping = sessionKeepingStrategy({
           ...plan,
           report: (session) => push({ botvisor: 'session', session }),
           onSettled: settled.resolve,
-        })(manager),
+        })
+        return keeping.build(manager)
+      },
     })
+    // the session's last report (null: ended) still goes out while discord.js closes; nothing after
+    const destroy = () => client.destroy().finally(() => keeping?.dispose())
     try {
       client.rest.setToken(options.token)
       if (options.resume) {
         // a RESUME spends no IDENTIFY; if Discord refuses it (op 9), @discordjs/ws identifies on its own
-        plan.snapshot = await readReadySnapshot(client, options.resume).catch(() => null) // then IDENTIFY
+        // undefined: the reads failed (reported here); null: too many guilds to rebuild READY for
+        const snapshot = await readReadySnapshot(client, options.resume).catch((err: unknown) => {
+          fellBack('snapshot_failed', describe(err))
+          return undefined
+        })
+        if (snapshot === null) fellBack('too_many_guilds', `more than ${MAX_GUILDS_TO_RESUME} guilds`)
+        plan.snapshot = snapshot ?? null
         plan.resume = plan.snapshot ? options.resume : null
       }
       // discord.js reads this too, but does not tell how many IDENTIFYs are left before it spends one
       const gateway = (await client.rest.get(Routes.gatewayBot())) as RESTGetAPIGatewayBotResult
       const limit = gateway.session_start_limit
       if (!plan.resume && limit.remaining <= options.identifyReserve) {
-        await client.destroy()
+        await destroy()
         const resetAt = new Date(Date.now() + limit.reset_after).toISOString()
         return { kind: 'budget' as const, detail: `only ${limit.remaining} IDENTIFYs left today (resets ${resetAt})` }
       }
       const outcome = await loginUntilReady(client, options.token, options.loginTimeoutMs)
-      if (outcome.kind !== 'ready') await client.destroy()
+      if (outcome.kind !== 'ready') await destroy()
       // discord.js is ready from the replayed READY at once; start answers once Discord settled the session
-      const resumed = outcome.kind === 'ready' && plan.resume !== null && (await settledWithin(settled.promise, options.loginTimeoutMs)) === 'resumed'
-      return { ...outcome, limit, resumed }
+      const settledAs = outcome.kind === 'ready' && plan.resume !== null ? await settledWithin(settled.promise, options.loginTimeoutMs) : null
+      if (settledAs === 'identified') fellBack('refused', 'Discord refused the RESUME (op 9); @discordjs/ws identified')
+      if (settledAs === 'timeout') fellBack('not_settled', `no RESUMED or READY within ${options.loginTimeoutMs} ms`)
+      return { ...outcome, limit, resumed: settledAs === 'resumed', destroy }
     } catch (err) {
-      await client.destroy()
+      await destroy()
       throw err
     }
   }
 
   async function start(options: BotStartOptions): Promise<RpcResult<BotIdentity>> {
+    if (running) throw new Error('start() on a worker that already runs a bot') // the gateway's bug, not Discord's
+    const startedIn = generation
+    startsInFlight += 1
     testHooks = options.testHooks
     token = options.token
     callDeadlineMs = discordDeadlineMs(options.requestDeadlineMs)
@@ -94,6 +129,10 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
       switch (outcome.kind) {
         case 'ready': {
           const { client, limit, resumed } = outcome
+          if (generation !== startedIn) {
+            await outcome.destroy()
+            return failure(503, 0, 'the bot was stopped while it logged in')
+          }
           const telemetry = watchClient(client, push)
           const eventsKeepMessagesFresh = (intents & MESSAGE_EVENTS) === MESSAGE_EVENTS
           const messages = eventsKeepMessagesFresh
@@ -102,7 +141,18 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
           // the snapshot is posted before start's reply, so the gateway has it when login returns
           const stopPushing = pushCaches(client, push)
           const stopFeeding = messages ? feedMessageCache(client, messages) : () => {}
-          running = { client, intents, telemetry, messages, stopWatching: unsubscribeAll([stopPushing, stopFeeding, telemetry.dispose]) }
+          const stopLogging = unsubscribeAll([
+            subscribe(client, Events.Warn, (message) => log.warn({ botId: client.user.id }, `discord.js: ${message}`)),
+            subscribe(client, Events.Error, (err) => log.error({ botId: client.user.id, error: err.name }, `discord.js: ${err.message}`)),
+          ])
+          running = {
+            client,
+            intents,
+            telemetry,
+            messages,
+            stopWatching: unsubscribeAll([stopPushing, stopFeeding, telemetry.dispose, stopLogging]),
+            destroy: outcome.destroy,
+          }
           // login leaves megabytes of garbage (READY, GUILD_CREATE, module init) in a heap that then sits idle
           Bun.gc(true)
           return {
@@ -131,6 +181,8 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
       }
     } catch (err) {
       return toFailure(err)
+    } finally {
+      startsInFlight -= 1
     }
   }
 
@@ -190,10 +242,22 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
       }),
     sendMessage: (message) => answer((client, signal) => sendMessage(client, message, signal)),
     async stop() {
+      generation += 1
       const stopping = running
       running = undefined
       stopping?.stopWatching()
-      await stopping?.client.destroy()
+      await stopping?.destroy()
+    },
+    async reset() {
+      const leftovers = [running ? 'a client still runs' : '', startsInFlight > 0 ? 'a login is still under way' : ''].filter(Boolean)
+      testHooks = false
+      token = undefined
+      dropGrown()
+      // what the last bot allocated goes now, not when the next bot's login happens to trigger a collection
+      Bun.gc(true)
+      const clean = leftovers.length === 0
+      if (!clean) log.warn({ leftovers: leftovers.join('; ') }, 'worker not clean after stop')
+      return { clean, heapUsedBytes: process.memoryUsage().heapUsed, detail: clean ? 'clean' : leftovers.join('; ') }
     },
     async injectFault(fault: TestFault) {
       if (!testHooks) throw new Error('test hooks are disabled')
@@ -210,40 +274,15 @@ const settledWithin = <T>(promise: Promise<T>, ms: number): Promise<T | 'timeout
   return Promise.race([promise, late]).finally(() => clearTimeout(timer))
 }
 
-const isRpcFailure = (value: unknown): value is RpcFailure =>
-  typeof value === 'object' && value !== null && 'ok' in value && value.ok === false
-
-const grown: unknown[] = []
-
-function breakOnPurpose(fault: TestFault): void {
-  switch (fault) {
-    case 'throw':
-      setTimeout(() => {
-        throw new Error('test fault: uncaught exception')
-      })
-      return
-    case 'reject':
-      void Promise.reject(new Error('test fault: unhandled rejection')) // nobody handles it: that is the fault
-      return
-    case 'exit':
-      setTimeout(() => process.exit(1))
-      return
-    case 'hang':
-      // Spin on the next message the worker receives, whatever it is: from then on nothing is answered. A timer
-      // would leave a window in which a call made right after this one is still served.
-      self.addEventListener(
-        'message',
-        () => {
-          for (;;) {
-            // spin forever: the worker stops answering, the gateway must not notice
-          }
-        },
-        { once: true },
-      )
-      return
-    case 'grow':
-      // ~200 MB of live objects: past any sane heap watermark
-      for (let i = 0; i < 200; i++) grown.push(Array.from({ length: 131_072 }, (_, j) => j))
-      return
+/** One line for a log: Discord's status and message, never the error object (its URL and body may hold secrets). */
+function describe(err: unknown): string {
+  try {
+    const failed = toFailure(err)
+    return `${failed.status}: ${failed.detail}`
+  } catch {
+    return err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : 'unknown error'
   }
 }
+
+const isRpcFailure = (value: unknown): value is RpcFailure =>
+  typeof value === 'object' && value !== null && 'ok' in value && value.ok === false

@@ -69,11 +69,24 @@ export async function readReadySnapshot(client: Client, session: GatewaySession)
 }
 
 /**
+ * The discord.js and @discordjs/ws versions whose internals this file was checked against: the options object
+ * it writes to and the events it emits are not a documented extension point. test/resume-internals.test.ts
+ * fails when the installed versions differ; re-check the behaviour there, then update this.
+ */
+export const RESUME_VERIFIED_WITH = { 'discord.js': '14.28.1', '@discordjs/ws': '1.2.3' } as const
+
+export type SessionKeeping = {
+  build: (manager: WebSocketManager) => SimpleShardingStrategy
+  /** Removes what build() added to the manager and stops reporting: the client is being destroyed. */
+  dispose: () => void
+}
+
+/**
  * discord.js's own sharding strategy, with the gateway session kept where it survives this worker: `report`
  * hears every change (throttled), and a `resume` handed in is what the first connection RESUMEs. The snapshot
  * is played to discord.js as the READY and GUILD_CREATEs it will never receive on a resumed session.
- * Everything here is @discordjs/ws's public surface: the buildStrategy option, the manager's session hooks
- * and its events.
+ * The buildStrategy option and the manager's events are @discordjs/ws's public surface; replacing the
+ * session hooks on its readonly options is not, hence RESUME_VERIFIED_WITH and RESUME_ON_RESTART.
  */
 export function sessionKeepingStrategy(options: {
   resume: GatewaySession | null
@@ -81,17 +94,21 @@ export function sessionKeepingStrategy(options: {
   report: (session: GatewaySession | null) => void
   /** How the session came back: Discord RESUMEd it, or refused (op 9) and @discordjs/ws identified anew. */
   onSettled: (how: 'resumed' | 'identified') => void
-}) {
-  return (manager: WebSocketManager) => {
+}): SessionKeeping {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let disposed = false
+  let removeListeners = () => {}
+
+  const build = (manager: WebSocketManager) => {
     const { retrieveSessionInfo, updateSessionInfo } = manager.options
     let seed: SessionInfo | null = options.resume
       ? { ...options.resume, resumeURL: options.resume.resumeUrl }
       : null
     let latest: GatewaySession | null = null
-    let timer: ReturnType<typeof setTimeout> | undefined
     const flush = () => {
       timer = undefined
-      options.report(latest)
+      // a worker handed to another bot must not report this one's session into it
+      if (!disposed) options.report(latest)
     }
 
     const mutable = manager.options as { -readonly [K in keyof typeof manager.options]: (typeof manager.options)[K] }
@@ -112,26 +129,49 @@ export function sessionKeepingStrategy(options: {
     if (options.snapshot) {
       const { ready, guildCreates } = options.snapshot
       const shardId = options.resume?.shardId ?? 0
+      let played = false
       // On HELLO, before the RESUME goes out: Discord then replays what was missed, and discord.js handles a
       // few of those (member joins, guild events) even before it is ready, which needs READY's user. The
       // microtask lets discord.js's own HELLO listener, added after this one, run first.
-      let played = false
-      manager.once('hello', () =>
+      const onHello = () => {
+        manager.off('hello', onHello) // once: a reconnect's HELLO must not replay it again
         queueMicrotask(() => {
+          if (disposed) return
           manager.emit('ready', { data: ready as never, shardId })
           played = true
           manager.emit('dispatch', { data: { op: 0, t: GatewayDispatchEvents.Ready, s: 0, d: ready } as never, shardId })
           for (const guild of guildCreates) {
             manager.emit('dispatch', { data: { op: 0, t: GatewayDispatchEvents.GuildCreate, s: 0, d: guild } as never, shardId })
           }
-        }),
-      )
-      manager.once('resumed', () => options.onSettled('resumed'))
+        })
+      }
+      const settle = (how: 'resumed' | 'identified') => {
+        removeListeners()
+        options.onSettled(how)
+      }
+      const onResumed = () => settle('resumed')
       // a READY after ours is Discord's own: the RESUME was refused and the shard identified
-      manager.on('ready', () => {
-        if (played) options.onSettled('identified')
-      })
+      const onReady = () => {
+        if (played) settle('identified')
+      }
+      manager.on('hello', onHello)
+      manager.on('resumed', onResumed)
+      manager.on('ready', onReady)
+      removeListeners = () => {
+        manager.off('hello', onHello)
+        manager.off('resumed', onResumed)
+        manager.off('ready', onReady)
+      }
     }
     return new SimpleShardingStrategy(manager)
+  }
+
+  return {
+    build,
+    dispose() {
+      disposed = true
+      clearTimeout(timer)
+      removeListeners()
+    },
   }
 }

@@ -31,9 +31,10 @@ export function requireSession(sessions: SessionStore) {
 /** The session's bot → c.var.bot. Runs after requireSession. */
 export function requireBot(pool: BotPool, sessions: SessionStore) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const { botKey, sessionId } = c.get('session')
+    const { botKey, sessionId, workerId } = c.get('session')
     const bot = pool.get(botKey)
-    if (!bot) {
+    // another instance of the bot holds no lease for this session: the session's own instance is gone
+    if (!bot || bot.workerId !== workerId) {
       // its sessions were ended while this one was in flight, or Discord revoked the token
       await sessions.delete(sessionId)
       if (pool.wasRevoked(botKey)) throw new AppError(401, 'unauthorized', 'Discord rejected the token; log in again')

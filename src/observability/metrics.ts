@@ -21,7 +21,12 @@ export type Metrics = ReturnType<typeof createMetrics>
  * Prometheus metrics in a registry of this service's own (no global state: a test process can run two).
  * Labels are bounded: route templates, states, causes and bot ids — never session ids.
  */
-export function createMetrics(sources: { snapshots: () => WorkerSnapshot[]; budget: InvalidRequestBudget }) {
+export function createMetrics(sources: {
+  snapshots: () => WorkerSnapshot[]
+  budget: InvalidRequestBudget
+  /** Stopped workers kept for reuse; absent before the pool exists. */
+  idleWorkers?: () => number
+}) {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'botvisor_process_' })
 
@@ -86,8 +91,36 @@ export function createMetrics(sources: { snapshots: () => WorkerSnapshot[]; budg
     },
   })
 
+  const spawned = new Counter({
+    name: 'botvisor_workers_spawned_total',
+    help: 'Bot worker threads created (each costs memory Bun does not give back)',
+    registers: [registry],
+  })
+  const reused = new Counter({
+    name: 'botvisor_workers_reused_total',
+    help: 'Logins served by a worker that an earlier bot used and handed back clean',
+    registers: [registry],
+  })
+  new Gauge({
+    name: 'botvisor_workers_idle',
+    help: 'Workers with no bot, kept for the next login',
+    registers: [registry],
+    collect() {
+      this.set(sources.idleWorkers?.() ?? 0)
+    },
+  })
+  const resumeFallbacks = new Counter({
+    name: 'botvisor_resume_fallbacks_total',
+    help: 'Restarts that were to RESUME the gateway session but identified instead, by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  })
+
   return {
     registry,
+    countSpawn: () => spawned.inc(),
+    countReuse: () => reused.inc(),
+    countResumeFallback: (reason: string) => resumeFallbacks.inc({ reason }),
     observeRequest,
     observeRpc: (ms: number) => rpcDuration.observe(ms / 1000),
     countRestart: (reason: string) => restarts.inc({ cause: restartCause(reason) }),

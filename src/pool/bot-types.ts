@@ -2,7 +2,8 @@ import type { Config } from '../config.ts'
 import type { BotIdentity, BotStats } from '../contract.ts'
 import type { Logger } from '../log.ts'
 import type { BotCache } from './bot-cache.ts'
-import type { ConnectedWorker, WorkerCall } from './remote.ts'
+import type { WorkerCall } from './remote.ts'
+import type { LentWorker } from './spawner.ts'
 
 /**
  * starting: a worker is logging in · ready: serving · reconnecting: discord.js is resuming the gateway ·
@@ -52,7 +53,7 @@ export type SupervisedBot = BotHandle & {
 export type SupervisorDeps = {
   config: Config
   log: Logger
-  takeWorker: () => ConnectedWorker
+  takeWorker: () => LentWorker
   /** Bounds how many workers start at once, across all bots. */
   startSlots: <T>(task: () => Promise<T>) => Promise<T>
   /** Discord refused the token (close 4004, or a 401 confirmed by GET /users/@me). */

@@ -3,7 +3,8 @@ import { AppError, fromRpcFailure } from '../errors.ts'
 import { createBotCache } from './bot-cache.ts'
 import type { BotHandle, SupervisedBot, SupervisorDeps, WorkerSnapshot, WorkerState } from './bot-types.ts'
 import { createLatencyWindow } from './latency.ts'
-import type { ConnectedWorker, WorkerCall } from './remote.ts'
+import type { WorkerCall } from './remote.ts'
+import type { LentWorker } from './spawner.ts'
 import { createRestartPolicy } from './restart-policy.ts'
 
 /** A clean stop gets this long to destroy its client before the worker is terminated anyway. */
@@ -32,7 +33,7 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
   let state: WorkerState = 'starting'
   let stateSince = Date.now()
   let everReady = false
-  let current: ConnectedWorker | undefined
+  let current: LentWorker | undefined
   let upSince = Date.now()
   let restarts = 0
   let lastExit: WorkerSnapshot['lastExit'] = null
@@ -79,7 +80,7 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
             loginTimeoutMs: config.LOGIN_TIMEOUT_MS,
             requestDeadlineMs: config.RPC_TIMEOUT_MS,
             identifyReserve: kind === 'restart' ? config.IDENTIFY_RESERVE : 0,
-            resume: kind === 'login' ? null : gatewaySession,
+            resume: kind === 'login' || !config.RESUME_ON_RESTART ? null : gatewaySession,
             testHooks: config.WORKER_TEST_HOOKS,
           }),
         // 4014 makes the worker log in twice (with, then without privileged intents): allow both
@@ -174,18 +175,21 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
     }
   }
 
-  async function stopWorker(): Promise<void> {
+  /** `reuse`: a stop that was asked for (logout, admin remove, shutdown) and finished hands the worker back for another bot. */
+  async function stopWorker(reuse = false): Promise<void> {
     clearTimeout(restartTimer)
     const worker = current
     current = undefined
     if (!worker) return
-    if (worker.isAlive()) await worker.call((bot) => bot.stop(), STOP_GRACE_MS).catch(() => {}) // hung or dead: terminate settles it
-    worker.terminate()
+    // hung or dead: terminate settles it
+    const stopped = worker.isAlive() && (await worker.call((bot) => bot.stop(), STOP_GRACE_MS).then(() => true, () => false))
+    if (reuse && stopped) await worker.giveBack()
+    else worker.terminate()
     log.info({ reason: await worker.exited }, 'worker exited')
   }
 
   /** Waits (a short bound) while the bot is between workers; then the caller gets 503 with Retry-After. */
-  async function serving(): Promise<ConnectedWorker> {
+  async function serving(): Promise<LentWorker> {
     const deadline = Date.now() + config.RESTART_WAIT_MS
     while (state === 'starting' || state === 'restarting') {
       const left = deadline - Date.now()
@@ -266,7 +270,7 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
     async stop(reason) {
       transition('stopping', reason)
       firstStart.reject(unavailable('The bot was stopped during login', 1))
-      await stopWorker()
+      await stopWorker(true)
     },
     checkHealth,
     snapshot: () => ({

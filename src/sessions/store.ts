@@ -2,6 +2,8 @@
 export type Session = {
   sessionId: string
   botKey: string
+  /** The bot instance whose lease this session holds (see BotPool.acquire). */
+  workerId: string
   botId: string
   createdAt: number
 }

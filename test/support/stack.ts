@@ -2,6 +2,7 @@ import { Writable } from 'node:stream'
 import { loadConfig } from '../../src/config.ts'
 import { createLogger } from '../../src/log.ts'
 import { startService, type Service } from '../../src/service.ts'
+import type { SessionStore } from '../../src/sessions/store.ts'
 import { startFakeDiscord, type FakeDiscord } from '../../fake-discord/index.ts'
 import { expectDocumented } from './openapi-check.ts'
 
@@ -22,7 +23,7 @@ export type Stack = {
   stop(): Promise<void>
 }
 
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(env: Record<string, string> = {}, options: { sessions?: SessionStore } = {}): Promise<Stack> {
   const discord = await startFakeDiscord({ port: 0 })
   const logs: string[] = []
   const bodies: string[] = []
@@ -40,7 +41,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     RPC_TIMEOUT_MS: '3000',
     ...env,
   })
-  const service = startService(config, createLogger(config.LOG_LEVEL, sink))
+  const service = startService(config, createLogger(config.LOG_LEVEL, sink), options)
 
   async function request(method: string, path: string, options: { sessionId?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> {
     const headers: Record<string, string> = { ...options.headers }

@@ -71,9 +71,14 @@ export function authRoutes(deps: { sessions: SessionStore; pool: BotPool; log: L
   return router
     .openapi(login, async (c) => {
       const { token } = c.req.valid('json')
+      // acquire() holds a lease on the bot from its first line: a logout meanwhile cannot stop the bot under us
       const bot = await pool.acquire(token)
       const sessionId = nanoid(32)
-      await sessions.create({ sessionId, botKey: bot.botKey, botId: bot.identity.botId, createdAt: Date.now() })
+      const session = { sessionId, botKey: bot.botKey, workerId: bot.workerId, botId: bot.identity.botId, createdAt: Date.now() }
+      await sessions.create(session).catch(async (err: unknown) => {
+        await pool.release(bot.botKey, bot.workerId) // no session holds this lease
+        throw err
+      })
       log.info({ session: sessionLabel(sessionId), bot: bot.identity.botId }, 'session created')
       const { botId, username, avatar } = bot.identity
       return c.json(
@@ -87,10 +92,10 @@ export function authRoutes(deps: { sessions: SessionStore; pool: BotPool; log: L
       )
     })
     .openapi(logout, async (c) => {
-      const { sessionId, botKey } = c.get('session')
-      await sessions.delete(sessionId)
+      const ended = await sessions.delete(c.get('session').sessionId)
       log.info(sessionFields(c), 'session ended')
-      if ((await sessions.countForBot(botKey)) === 0) await pool.release(botKey)
+      // only the request that removed the session gives its lease back: two logouts release once
+      if (ended) await pool.release(ended.botKey, ended.workerId)
       return c.json({ message: 'Logged out successfully' }, 200)
     })
     .openapi(session, async (c) => {

@@ -1,0 +1,42 @@
+import type { TestFault } from '../src/contract.ts'
+
+// the 'grow' fault's allocations; module-level so they outlive the call, dropped when the worker is reset
+const grown: unknown[] = []
+
+export const dropGrown = () => {
+  grown.length = 0
+}
+
+/** Only with WORKER_TEST_HOOKS=1: breaks the worker in the named way, for real. */
+export function breakOnPurpose(fault: TestFault): void {
+  switch (fault) {
+    case 'throw':
+      setTimeout(() => {
+        throw new Error('test fault: uncaught exception')
+      })
+      return
+    case 'reject':
+      void Promise.reject(new Error('test fault: unhandled rejection')) // nobody handles it: that is the fault
+      return
+    case 'exit':
+      setTimeout(() => process.exit(1))
+      return
+    case 'hang':
+      // Spin on the next message the worker receives, whatever it is: from then on nothing is answered. A timer
+      // would leave a window in which a call made right after this one is still served.
+      self.addEventListener(
+        'message',
+        () => {
+          for (;;) {
+            // spin forever: the worker stops answering, the gateway must not notice
+          }
+        },
+        { once: true },
+      )
+      return
+    case 'grow':
+      // ~200 MB of live objects: past any sane heap watermark
+      for (let i = 0; i < 200; i++) grown.push(Array.from({ length: 131_072 }, (_, j) => j))
+      return
+  }
+}
