@@ -59,6 +59,8 @@ const EnvSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().max(10_000_000).default(64 * 1024),
   // Off by default: lets tests make a worker throw, reject, exit or hang on purpose.
   WORKER_TEST_HOOKS: z.enum(['0', '1']).default('0').transform((flag) => flag === '1'),
+  // With WORKER_TEST_HOOKS: every worker breaks this way while it logs in (a hung start is not a slow Discord).
+  WORKER_TEST_START_FAULT: z.enum(['none', 'throw', 'reject', 'exit', 'hang', 'grow']).default('none'),
 })
 
 export type Config = Readonly<z.infer<typeof EnvSchema>>

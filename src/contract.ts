@@ -48,6 +48,8 @@ export type BotStartOptions = {
   resume: GatewaySession | null
   /** Lets tests break the worker on purpose (WORKER_TEST_HOOKS=1). */
   testHooks: boolean
+  /** With testHooks: break the worker this way while it logs in (WORKER_TEST_START_FAULT). */
+  startFault?: TestFault
 }
 
 export type BotIdentity = {
@@ -56,9 +58,8 @@ export type BotIdentity = {
   avatar: string | null
   intents: IntentFlags
   guildCount: number
-  /** Discord's session_start_limit as read before this login's IDENTIFY. */
+  /** IDENTIFYs Discord allows today after this start (its session_start_limit, less the one this start spent). */
   identifiesLeft: number
-  identifiesResetAt: number
   /** True when this start resumed an earlier gateway session instead of spending an IDENTIFY. */
   resumed: boolean
   /** The intents the session has (after a 4014, without the privileged ones): a RESUME keeps them. */
@@ -94,6 +95,10 @@ export type WorkerPush =
   | { botvisor: 'session'; session: GatewaySession | null }
   /** The gateway connection's fate: discord.js resuming it, done, or Discord refusing the token (4004, 401). */
   | { botvisor: 'gateway'; status: 'reconnecting' | 'ready' | 'revoked' | 'closed'; code?: number }
+  /** The worker's own heap, from its own timer: a health poll would queue behind the traffic it measures. */
+  | { botvisor: 'memory'; heapUsedBytes: number }
+  /** Discord's session_start_limit.remaining as a start read it, before deciding to IDENTIFY (sent even when it refuses). */
+  | { botvisor: 'identifies'; left: number }
 
 export const isWorkerPush = (data: unknown): data is WorkerPush =>
   typeof data === 'object' && data !== null && 'botvisor' in data
@@ -112,6 +117,6 @@ export interface BotWorkerApi {
   sendMessage(message: NewMessage): Promise<RpcResult<JsonText>>
   /** Destroys the client; the worker may then be terminated. */
   stop(): Promise<void>
-  /** Only with testHooks: breaks the worker in the named way. */
-  injectFault(fault: TestFault): Promise<void>
+  /** Only with testHooks (else a 403 failure): breaks the worker in the named way. */
+  injectFault(fault: TestFault): Promise<RpcResult<null>>
 }

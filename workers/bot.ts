@@ -1,6 +1,6 @@
 import type { Client } from 'discord.js'
 import { GatewayIntentBits, Routes, type RESTGetAPIGatewayBotResult } from 'discord-api-types/v10'
-import type { BotIdentity, BotStartOptions, BotWorkerApi, GatewaySession, RpcFailure, RpcResult, TestFault, WorkerPush } from '../src/contract.ts'
+import type { BotIdentity, BotStartOptions, BotWorkerApi, GatewaySession, RpcResult, TestFault, WorkerPush } from '../src/contract.ts'
 import { PRIVILEGED_INTENTS, withoutPrivileged } from '../src/discord/intents.ts'
 import { createClient, loginUntilReady } from './client.ts'
 import { readReadySnapshot, sessionKeepingStrategy } from './resume.ts'
@@ -33,7 +33,8 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
   let token: string | undefined
 
   const requireRunning = (): Running => {
-    if (!running) throw new Error('bot not started')
+    // a call that raced a stop: expected, so data (503 is the worker's own "not logged in", never Discord's)
+    if (!running) throw failure(503, 0, 'The bot is not logged in')
     return running
   }
   const has = (bit: number) => ((running?.intents ?? 0) & bit) === bit
@@ -62,6 +63,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
       // discord.js reads this too, but does not tell how many IDENTIFYs are left before it spends one
       const gateway = (await client.rest.get(Routes.gatewayBot())) as RESTGetAPIGatewayBotResult
       const limit = gateway.session_start_limit
+      push({ botvisor: 'identifies', left: limit.remaining })
       if (!plan.resume && limit.remaining <= options.identifyReserve) {
         await client.destroy()
         const resetAt = new Date(Date.now() + limit.reset_after).toISOString()
@@ -81,6 +83,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
   async function start(options: BotStartOptions): Promise<RpcResult<BotIdentity>> {
     testHooks = options.testHooks
     token = options.token
+    if (testHooks && options.startFault) breakOnPurpose(options.startFault)
     try {
       let intents = options.intents
       let outcome = await login(options, intents)
@@ -112,7 +115,6 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
               intents: { guildMembers: has(PRIVILEGED_INTENTS.GuildMembers), messageContent: has(PRIVILEGED_INTENTS.MessageContent) },
               guildCount: client.guilds.cache.size,
               identifiesLeft: resumed ? limit.remaining : limit.remaining - 1,
-              identifiesResetAt: Date.now() + limit.reset_after,
               resumed,
               intentBits: intents,
             },
@@ -142,12 +144,9 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
     if (check && !check.ok && check.status === 401) push({ botvisor: 'gateway', status: 'revoked', code: 401 })
   }
 
-  /** Runs a read; our own checks fail with Discord's codes, thrown as RpcFailure data. */
+  /** Runs a read; our own checks fail with Discord's codes, as RpcFailure data. */
   async function answer<T>(work: (client: Client<true>) => Promise<T>): Promise<RpcResult<T>> {
-    const result = await guarded(() => work(requireRunning().client)).catch((err: unknown) => {
-      if (isRpcFailure(err)) return err
-      throw err
-    })
+    const result = await guarded(() => work(requireRunning().client))
     if (!result.ok && result.status === 401) void confirmRevoked() // settles on its own; failures are data
     return result
   }
@@ -194,8 +193,9 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
       await stopping?.client.destroy()
     },
     async injectFault(fault: TestFault) {
-      if (!testHooks) throw new Error('test hooks are disabled')
+      if (!testHooks) return failure(403, 0, 'test hooks are disabled')
       breakOnPurpose(fault)
+      return { ok: true, value: null }
     },
   }
 }
@@ -207,9 +207,6 @@ const settledWithin = <T>(promise: Promise<T>, ms: number): Promise<T | 'timeout
   })
   return Promise.race([promise, late]).finally(() => clearTimeout(timer))
 }
-
-const isRpcFailure = (value: unknown): value is RpcFailure =>
-  typeof value === 'object' && value !== null && 'ok' in value && value.ok === false
 
 const grown: unknown[] = []
 

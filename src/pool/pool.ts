@@ -79,7 +79,8 @@ export function createPool(deps: { config: Config; log: Logger; hooks?: PoolHook
       const botKey = botKeyOf(token)
       const existing = bots.get(botKey)
       if (existing && existing.state() !== 'stopping') {
-        if (existing.state() === 'failed') throw new AppError(503, 'bot_unavailable', `The bot's worker failed; an admin must restart it`)
+        const refusal = existing.refusal()
+        if (refusal) throw refusal
         return existing.firstStart
       }
       if (bots.size >= config.MAX_BOTS) {
@@ -96,7 +97,7 @@ export function createPool(deps: { config: Config; log: Logger; hooks?: PoolHook
       const bot = bots.get(botKey)
       if (!bot) return
       bots.delete(botKey)
-      await bot.stop('last session ended')
+      await bot.stop('last session ended', 'released')
     },
     list: () => [...bots.values()],
     snapshots: () => [...bots.values()].map((bot) => bot.snapshot()),
@@ -111,7 +112,7 @@ export function createPool(deps: { config: Config; log: Logger; hooks?: PoolHook
       const bot = byWorkerId(workerId)
       if (!bot) return undefined
       bots.delete(bot.botKey)
-      await bot.stop('removed by an admin')
+      await bot.stop('removed by an admin', 'removed')
       return bot.botKey
     },
     checkHealth,
@@ -120,7 +121,7 @@ export function createPool(deps: { config: Config; log: Logger; hooks?: PoolHook
       spawner.stop()
       const stopping = [...bots.values()]
       bots.clear()
-      await Promise.all(stopping.map((bot) => bot.stop('service shutting down')))
+      await Promise.all(stopping.map((bot) => bot.stop('service shutting down', 'shutdown')))
     },
   }
 }
