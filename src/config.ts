@@ -46,7 +46,7 @@ const EnvSchema = z.object({
   RESTART_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
   HEALTH_CHECK_INTERVAL_MS: positiveMs(5_000),
   HEALTH_CHECK_TIMEOUT_MS: positiveMs(2_000),
-  // A worker whose JS heap passes this is recycled gracefully (like pm2's max_memory_restart).
+  // A worker whose JS heap passes this (its own report, each second) is recycled (like pm2's max_memory_restart).
   WORKER_MAX_HEAP_MB: z.coerce.number().int().min(16).max(65_536).default(512),
   // Automatic restarts refuse to IDENTIFY when Discord says this few (or fewer) are left today.
   IDENTIFY_RESERVE: z.coerce.number().int().min(0).max(1000).default(10),

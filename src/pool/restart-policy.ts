@@ -38,24 +38,3 @@ export function decideRestart(
   const delayMs = Math.round(ceiling / 2 + (roll * ceiling) / 2)
   return { decision: { action: 'restart', delayMs, attempt: attempt + 1 }, history: { crashes, attempt: attempt + 1 } }
 }
-
-export type RestartPolicy = {
-  onCrash(now: number, upSince: number): RestartDecision
-  /** An operator restarted it by hand: intensity and backoff start over. */
-  reset(): void
-}
-
-/** decideRestart with its history kept for the caller. */
-export function createRestartPolicy(settings: RestartPolicySettings, random: () => number = Math.random): RestartPolicy {
-  let history = NO_CRASHES
-  return {
-    onCrash(now, upSince) {
-      const step = decideRestart(settings, history, now, upSince, random())
-      history = step.history
-      return step.decision
-    },
-    reset() {
-      history = NO_CRASHES
-    },
-  }
-}
