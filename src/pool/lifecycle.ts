@@ -1,3 +1,4 @@
+import type { Config } from '../config.ts'
 import type { BotIdentity, GatewaySession, RpcFailure } from '../contract.ts'
 import type { WorkerState } from './bot-types.ts'
 import { decideRestart, NO_CRASHES, type RestartHistory, type RestartPolicySettings } from './restart-policy.ts'
@@ -82,6 +83,12 @@ export type LifecycleSettings = {
   maxHeapBytes: number
   healthCheckTimeoutMs: number
 }
+export const lifecycleSettings = (c: Config): LifecycleSettings => ({
+  policy: { maxRestarts: c.RESTART_MAX, windowMs: c.RESTART_WINDOW_MS, backoffBaseMs: c.RESTART_BACKOFF_BASE_MS,
+    backoffMaxMs: c.RESTART_BACKOFF_MAX_MS, stableAfterMs: c.RESTART_STABLE_MS },
+  maxHeapBytes: c.WORKER_MAX_HEAP_MB * 1_048_576,
+  healthCheckTimeoutMs: c.HEALTH_CHECK_TIMEOUT_MS,
+})
 /** What the world supplies with each event: the time, and a roll in [0, 1] for the restart jitter. */
 export type StepInput = { now: number; roll: number; settings: LifecycleSettings }
 export type Step = { state: Lifecycle; effects: Effect[] }

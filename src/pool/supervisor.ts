@@ -1,62 +1,23 @@
 import type { BotStats, RpcFailure, WorkerPush } from '../contract.ts'
-import { AppError, fromRpcFailure, tokenRejected } from '../errors.ts'
+import { AppError } from '../errors.ts'
 import { createBotCache } from './bot-cache.ts'
 import { SYSTEM_CLOCK, type BotHandle, type SupervisedBot, type SupervisorDeps } from './bot-types.ts'
 import { createLatencyWindow } from './latency.ts'
 import {
   initialLifecycle,
+  lifecycleSettings,
   isServing,
   refusalOf,
   step,
   type Effect,
   type LifecycleEvent,
-  type LifecycleSettings,
-  type LoginFailure,
   type Refusal,
 } from './lifecycle.ts'
+import { loginError, refusalError, unavailable } from './refusals.ts'
 import type { ConnectedWorker, WorkerCall } from './remote.ts'
 
 /** A clean stop gets this long to destroy its client before the worker is terminated anyway. */
 const STOP_GRACE_MS = 2_000
-
-const unavailable = (message: string, retryAfterSeconds?: number) =>
-  new AppError(503, 'bot_unavailable', message, retryAfterSeconds ? { headers: { 'Retry-After': String(retryAfterSeconds) } } : {})
-
-/** What a call that cannot be served is told: the lifecycle's reason, in the API's words. */
-function refusalError(refusal: Refusal): AppError {
-  switch (refusal.kind) {
-    case 'restarting':
-      return unavailable('The bot is restarting; retry shortly', 1)
-    case 'failed':
-      return unavailable(`The bot's worker failed (${refusal.lastError}); an admin must restart it`)
-    case 'stopped':
-      switch (refusal.cause) {
-        case 'revoked':
-          return tokenRejected()
-        case 'released':
-          return new AppError(401, 'unauthorized', 'The session ended: its bot was logged out; log in again')
-        case 'removed':
-          return new AppError(401, 'unauthorized', 'An admin stopped the bot of this session; log in again')
-        case 'shutdown':
-          return new AppError(503, 'shutting_down', 'The service is shutting down', { headers: { 'Retry-After': '1' } })
-        case 'login_failed':
-          return unavailable('The bot is not running: its login failed', 1)
-      }
-  }
-}
-
-function loginError(failure: LoginFailure, startDeadlineMs: number): AppError {
-  switch (failure.kind) {
-    case 'rejected':
-      return fromRpcFailure(failure.failure) // a 504 here is Discord's slowness, reported by the worker
-    case 'hung':
-      return new AppError(504, 'bot_timeout', `The bot's worker did not answer within ${startDeadlineMs} ms while logging in`)
-    case 'broke':
-      return unavailable('The bot worker stopped during login', 1)
-    case 'stopped':
-      return failure.cause === 'shutdown' ? refusalError(failure) : unavailable('The bot was stopped during login', 1)
-  }
-}
 
 const isRpcFailure = (value: unknown): value is RpcFailure =>
   typeof value === 'object' && value !== null && 'ok' in value && value.ok === false
@@ -70,17 +31,7 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
   const { config, token, botKey, workerId } = deps
   const clock = deps.clock ?? SYSTEM_CLOCK
   const random = deps.random ?? Math.random
-  const settings: LifecycleSettings = {
-    policy: {
-      maxRestarts: config.RESTART_MAX,
-      windowMs: config.RESTART_WINDOW_MS,
-      backoffBaseMs: config.RESTART_BACKOFF_BASE_MS,
-      backoffMaxMs: config.RESTART_BACKOFF_MAX_MS,
-      stableAfterMs: config.RESTART_STABLE_MS,
-    },
-    maxHeapBytes: config.WORKER_MAX_HEAP_MB * 1_048_576,
-    healthCheckTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
-  }
+  const settings = lifecycleSettings(config)
   // Discord's answers must come back as data before this fires: two REST deadlines (session limit,
   // resume snapshot) and the login and resume waits; a 4014 retry is one more login.
   const startDeadlineMs = config.LOGIN_TIMEOUT_MS * 2 + config.RPC_TIMEOUT_MS * 2 + 1_000
