@@ -43,7 +43,7 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
 
   const initial = initialLifecycle(clock.now())
   let state = initial.state
-  /** Live or retiring workers by generation: at most one of each (lifecycle.test.ts). */
+  /** The live or retiring worker by generation: never more than one (lifecycle.props.test.ts). */
   const workers = new Map<number, ConnectedWorker>()
   const waiters = new Map<number, (outcome: 'serve' | Refusal) => void>()
   const watchers = new Set<() => void>()
@@ -88,7 +88,7 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
     switch (effect.type) {
       case 'queueStart': {
         const { generation } = effect
-        // the slot is held while this generation's start runs; runSlot never rejects
+        // the slot is held while this generation's start runs; the task never rejects
         void deps.startSlots(() => {
           dispatch({ type: 'slot', generation })
           return until(() => state.generation !== generation || state.phase !== 'starting' || state.start === null)
@@ -138,7 +138,13 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
 
   function startWorker(effect: Extract<Effect, { type: 'startWorker' }>) {
     const { generation } = effect
-    const worker = deps.takeWorker()
+    let worker: ConnectedWorker
+    try {
+      worker = deps.takeWorker()
+    } catch (err) {
+      // no worker ever lived: as if it died at once (a retire would wait for an exit that never comes)
+      return dispatch({ type: 'exited', generation, reason: `crashed: could not spawn a worker: ${err instanceof Error ? err.message : String(err)}` })
+    }
     workers.set(generation, worker)
     // message pages came from the old worker's cache, which no event keeps true any more
     cache.apply({ botvisor: 'messages', channelId: null })
