@@ -19,8 +19,7 @@ import type { ConnectedWorker, WorkerCall } from './remote.ts'
 /** A clean stop gets this long to destroy its client before the worker is terminated anyway. */
 const STOP_GRACE_MS = 2_000
 
-const isRpcFailure = (value: unknown): value is RpcFailure =>
-  typeof value === 'object' && value !== null && 'ok' in value && value.ok === false
+const isRpcFailure = (value: unknown): value is RpcFailure => typeof value === 'object' && value !== null && 'ok' in value && value.ok === false
 
 /**
  * The shell around lifecycle.ts: performs its effects (take a worker, start it, stop it, arm the restart
