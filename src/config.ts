@@ -52,7 +52,7 @@ const EnvSchema = z.object({
   RESTART_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
   HEALTH_CHECK_INTERVAL_MS: positiveMs(5_000),
   HEALTH_CHECK_TIMEOUT_MS: positiveMs(2_000),
-  // A worker whose JS heap passes this is recycled gracefully (like pm2's max_memory_restart).
+  // A worker whose JS heap passes this (its own report, each second) is recycled (like pm2's max_memory_restart).
   WORKER_MAX_HEAP_MB: z.coerce.number().int().min(16).max(65_536).default(512),
   // Automatic restarts refuse to IDENTIFY when Discord says this few (or fewer) are left today.
   IDENTIFY_RESERVE: z.coerce.number().int().min(0).max(1000).default(10),
@@ -67,6 +67,8 @@ const EnvSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().max(10_000_000).default(64 * 1024),
   // Off by default: lets tests make a worker throw, reject, exit or hang on purpose.
   WORKER_TEST_HOOKS: z.enum(['0', '1']).default('0').transform((flag) => flag === '1'),
+  // With WORKER_TEST_HOOKS: every worker breaks this way while it logs in (a hung start is not a slow Discord).
+  WORKER_TEST_START_FAULT: z.enum(['none', 'throw', 'reject', 'exit', 'hang', 'grow']).default('none'),
 })
 
 export type Config = Readonly<z.infer<typeof EnvSchema>>

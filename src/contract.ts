@@ -48,6 +48,8 @@ export type BotStartOptions = {
   resume: GatewaySession | null
   /** Lets tests break the worker on purpose (WORKER_TEST_HOOKS=1). */
   testHooks: boolean
+  /** With testHooks: break the worker this way while it logs in (WORKER_TEST_START_FAULT). */
+  startFault?: TestFault
 }
 
 export type BotIdentity = {
@@ -56,9 +58,8 @@ export type BotIdentity = {
   avatar: string | null
   intents: IntentFlags
   guildCount: number
-  /** Discord's session_start_limit as read before this login's IDENTIFY. */
+  /** IDENTIFYs Discord allows today after this start (its session_start_limit, less the one this start spent). */
   identifiesLeft: number
-  identifiesResetAt: number
   /** True when this start resumed an earlier gateway session instead of spending an IDENTIFY. */
   resumed: boolean
   /** The intents the session has (after a 4014, without the privileged ones): a RESUME keeps them. */
@@ -109,6 +110,10 @@ export type WorkerPush =
   | { botvisor: 'log'; level: WorkerLogLevel; msg: string; fields: Record<string, string | number | boolean | null> }
   /** A restart that was handed a session to RESUME identified instead, and why. */
   | { botvisor: 'resume_fallback'; reason: ResumeFallbackReason; detail: string }
+  /** The worker's own heap, from its own timer: a health poll would queue behind the traffic it measures. */
+  | { botvisor: 'memory'; heapUsedBytes: number }
+  /** Discord's session_start_limit.remaining as a start read it, before deciding to IDENTIFY (sent even when it refuses). */
+  | { botvisor: 'identifies'; left: number }
 
 export type WorkerLogLevel = 'debug' | 'info' | 'warn' | 'error'
 /** Bounded: a metric label. */
@@ -136,6 +141,6 @@ export interface BotWorkerApi {
    * loaded). `clean` false means something of the last bot may be left: terminate the worker instead.
    */
   reset(): Promise<WorkerReset>
-  /** Only with testHooks: breaks the worker in the named way. */
-  injectFault(fault: TestFault): Promise<void>
+  /** Only with testHooks (else a 403 failure): breaks the worker in the named way. */
+  injectFault(fault: TestFault): Promise<RpcResult<null>>
 }

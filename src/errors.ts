@@ -56,6 +56,9 @@ export function toAppError(err: unknown): AppError {
   return new AppError(500, 'internal', 'Internal server error', { cause: err })
 }
 
+/** Discord refused the bot's token (REST 401, gateway 4004): the one wording, at login and on every later request. */
+export const tokenRejected = (): AppError => new AppError(401, 'unauthorized', 'Discord rejected the token; log in again')
+
 // Discord's JSON error codes we name to the caller (https://discord.com/developers/docs/topics/opcodes-and-status-codes).
 const NOT_FOUND_BY_DISCORD_CODE: Record<number, string> = {
   10003: 'Unknown channel',
@@ -83,7 +86,7 @@ export function outcomeUnknown(by: 'discord' | 'bot'): AppError {
 export function fromRpcFailure(failure: RpcFailure): AppError {
   const { status, discordCode, detail } = failure
   if (status === 400) return new AppError(400, 'bad_request', `Discord rejected the request: ${detail}`)
-  if (status === 401) return new AppError(401, 'unauthorized', 'Discord rejected the token; log in again')
+  if (status === 401) return tokenRejected()
   if (status === 403) {
     return new AppError(403, 'forbidden', FORBIDDEN_BY_DISCORD_CODE[discordCode] ?? detail)
   }

@@ -37,7 +37,7 @@ describe('POST /api/auth/login and /api/auth/logout', () => {
     const workersBefore = stack.service.pool.list().length
     const reply = await stack.post('/api/auth/login', { token: stack.discord.invalidToken })
     expect(reply.status).toBe(401)
-    expect(reply.json).toEqual({ error: 'Discord rejected the token', code: 'unauthorized' })
+    expect(reply.json).toEqual({ error: 'Discord rejected the token; log in again', code: 'unauthorized' })
     expect(stack.service.pool.list().length).toBe(workersBefore)
   })
 

@@ -1,6 +1,21 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
-import { createRestartPolicy } from '../src/pool/restart-policy.ts'
+import { decideRestart, NO_CRASHES, type RestartPolicySettings } from '../src/pool/restart-policy.ts'
+
+/** The pure policy with its history threaded through, as the lifecycle holds it. */
+function createRestartPolicy(policy: RestartPolicySettings, random: () => number = Math.random) {
+  let history = NO_CRASHES
+  return {
+    onCrash(now: number, upSince: number) {
+      const next = decideRestart(policy, history, now, upSince, random())
+      history = next.history
+      return next.decision
+    },
+    reset() {
+      history = NO_CRASHES
+    },
+  }
+}
 
 const settings = { maxRestarts: 3, windowMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 5_000, stableAfterMs: 30_000 }
 

@@ -3,15 +3,18 @@ import type { TestFault } from '../src/contract.ts'
 import { botKeyOf } from '../src/pool/pool.ts'
 import { startStack, VIA_DISCORD, waitFor, type Stack } from './support/stack.ts'
 
-/** Fast supervision so the tests see restarts, hangs and intensity within a few seconds. */
+/**
+ * Quick restarts, and no deadline that a slow machine could miss: health checks run only when a test
+ * triggers them, and timeouts are long wherever a timeout is not what the test is about.
+ */
 const FAST = {
   WORKER_TEST_HOOKS: '1',
-  RPC_TIMEOUT_MS: '1500',
+  RPC_TIMEOUT_MS: '20000',
   RESTART_BACKOFF_BASE_MS: '50',
   RESTART_BACKOFF_MAX_MS: '200',
-  HEALTH_CHECK_INTERVAL_MS: '200',
-  HEALTH_CHECK_TIMEOUT_MS: '400',
-  RESTART_WAIT_MS: '3000',
+  HEALTH_CHECK_INTERVAL_MS: '600000',
+  HEALTH_CHECK_TIMEOUT_MS: '20000',
+  RESTART_WAIT_MS: '10000',
 }
 
 let stack: Stack
@@ -24,7 +27,8 @@ afterAll(() => stack.stop())
 async function breakBot(s: Stack, token: string, fault: TestFault) {
   const bot = s.service.pool.get(botKeyOf(token))
   if (!bot) throw new Error('bot not running')
-  await bot.call((worker) => worker.injectFault(fault))
+  const injected = await bot.call((worker) => worker.injectFault(fault))
+  if (!injected.ok) throw new Error(injected.detail)
 }
 const snapshotOf = (s: Stack, token: string) => {
   const bot = s.service.pool.get(botKeyOf(token))
@@ -86,21 +90,35 @@ describe('a crashed worker is restarted; its sessions and the other bots carry o
     }
   })
 
-  test('a hung worker: calls get 504 within the RPC timeout, the health check restarts it', async () => {
-    const victim = await stack.login(stack.discord.tokens.gamma)
-    const restartsBefore = snapshotOf(stack, stack.discord.tokens.gamma)!.restarts
-    await breakBot(stack, stack.discord.tokens.gamma, 'hang')
-    await waitFor(() => snapshotOf(stack, stack.discord.tokens.gamma)!.restarts > restartsBefore, { timeoutMs: 8000 })
-    expect(snapshotOf(stack, stack.discord.tokens.gamma)!.lastExit!.reason).toContain('hung')
-    const again = await waitFor(async () => {
-      const reply = await stack.get('/api/session', victim.sessionId)
-      return reply.status === 200 ? reply : undefined
-    })
-    expect(again.json.worker.ready).toBe(true)
-  })
+  test('a hung worker: the health check restarts it, and says it hung', async () => {
+    // the hang is the subject here: a short health-check deadline, which the spinning worker can never meet
+    const hanging = await startStack({ ...FAST, HEALTH_CHECK_TIMEOUT_MS: '500' })
+    try {
+      const token = hanging.discord.tokens.gamma
+      const victim = await hanging.login(token)
+      await breakBot(hanging, token, 'hang')
+      // the spin starts on the worker's next tick: a check before it may still be answered, so check until one is not
+      await waitFor(
+        async () => {
+          await hanging.service.pool.checkHealth()
+          return snapshotOf(hanging, token)!.restarts > 0
+        },
+        { timeoutMs: 15_000 },
+      )
+      expect(snapshotOf(hanging, token)!.lastExit!.reason).toStartWith('hung')
+      expect(hanging.logs.some((line) => line.includes('"msg":"worker hung"'))).toBe(true)
+      const again = await waitFor(async () => {
+        const reply = await hanging.get('/api/session', victim.sessionId)
+        return reply.status === 200 ? reply : undefined
+      })
+      expect(again.json.worker.ready).toBe(true)
+    } finally {
+      await hanging.stop()
+    }
+  }, 30_000)
 
   test('a call into a hung worker answers 504 at the RPC deadline, never hangs', async () => {
-    const quiet = await startStack({ ...FAST, HEALTH_CHECK_INTERVAL_MS: '60000' })
+    const quiet = await startStack({ ...FAST, RPC_TIMEOUT_MS: '3000' })
     try {
       const { sessionId } = await quiet.login(quiet.discord.tokens.solo)
       await breakBot(quiet, quiet.discord.tokens.solo, 'hang')
@@ -116,7 +134,7 @@ describe('a crashed worker is restarted; its sessions and the other bots carry o
   }, 15_000)
 
   test('the newest messages, once read, are answered by the gateway alone: even a hung worker does not stop them', async () => {
-    const quiet = await startStack({ ...FAST, HEALTH_CHECK_INTERVAL_MS: '60000' })
+    const quiet = await startStack({ ...FAST, RPC_TIMEOUT_MS: '3000' })
     try {
       const { sessionId } = await quiet.login(quiet.discord.tokens.solo)
       const newest = `/api/messages?channelId=${quiet.discord.world.ids.soloGeneralChannel}&limit=10`
@@ -134,18 +152,30 @@ describe('a crashed worker is restarted; its sessions and the other bots carry o
     }
   }, 15_000)
 
-  test('a worker past the heap watermark is recycled, with the reason recorded', async () => {
+  test("a worker past the heap watermark is recycled on its own memory report (no health check), logged and counted as a recycle", async () => {
     const small = await startStack({ ...FAST, WORKER_MAX_HEAP_MB: '100' })
     try {
-      const { sessionId } = await small.login(small.discord.tokens.solo)
-      await breakBot(small, small.discord.tokens.solo, 'grow')
-      await waitFor(() => snapshotOf(small, small.discord.tokens.solo)?.lastExit?.reason.startsWith('memory'), { timeoutMs: 8000 })
+      const token = small.discord.tokens.solo
+      const { sessionId } = await small.login(token)
+      const identifies = small.discord.counters().identifies.solo
+      await breakBot(small, token, 'grow')
+      // health checks never run in this stack: only the worker's own push can show the heap
+      await waitFor(() => snapshotOf(small, token)?.lastExit?.reason.startsWith('memory'), { timeoutMs: 15_000 })
       const again = await waitFor(async () => ((await small.get('/api/session', sessionId)).status === 200 ? true : undefined))
       expect(again).toBe(true)
+      expect(snapshotOf(small, token)!.restarts).toBe(1)
+      const recycled = small.logs.filter((line) => line.includes('"msg":"recycling worker"'))
+      expect(recycled).toHaveLength(1)
+      expect(recycled[0]).toContain('"reason":"memory: heap')
+      expect(small.logs.some((line) => line.includes('"msg":"worker crashed"'))).toBe(false)
+      const metrics = await small.request('GET', '/metrics', { headers: { authorization: `Bearer ${small.service.adminToken}` } })
+      expect(metrics.text).toContain('botvisor_worker_restarts_total{cause="memory"} 1')
+      // terminated rather than logged out, so the new worker RESUMEs: no IDENTIFY spent
+      expect(small.discord.counters().identifies.solo).toBe(identifies)
     } finally {
       await small.stop()
     }
-  })
+  }, 30_000)
 })
 
 describe('a restart resumes the gateway session instead of spending an IDENTIFY', () => {
@@ -183,9 +213,13 @@ describe('restart intensity', () => {
       await breakBot(strict, token, 'exit')
       await waitFor(() => snapshotOf(strict, token)?.state === 'failed')
 
-      const reply = await strict.get('/api/guilds', sessionId)
-      expect(reply.status).toBe(503)
-      expect(reply.json.error).toContain('failed')
+      // every answer names the last error, whichever path serves it
+      for (const path of ['/api/guilds', '/api/session', `/api/members?guildId=${strict.discord.world.ids.soloGuild}`]) {
+        const reply = await strict.get(path, sessionId)
+        expect(reply.status).toBe(503)
+        expect(reply.json.code).toBe('bot_unavailable')
+        expect(reply.json.error).toContain('restarts within 60000 ms; last: exited with code 1); an admin must restart it')
+      }
 
       const restarted = await strict.service.pool.restart(snapshotOf(strict, token)!.workerId)
       expect(restarted?.state).toBe('ready')
@@ -221,7 +255,12 @@ describe('Discord-side trouble is not a crash', () => {
         return answer.status === 401 ? answer : undefined
       })
       expect(reply.json.error).toBe('Discord rejected the token; log in again')
-      expect((await revoking.get('/api/guilds', sessionId)).json.error).toContain('session')
+      // not only the first: every request of the session says so, on every path
+      for (const path of ['/api/guilds', '/api/session', '/api/channels', '/api/guilds']) {
+        const again = await revoking.get(path, sessionId)
+        expect(again.status).toBe(401)
+        expect(again.json).toEqual({ error: 'Discord rejected the token; log in again', code: 'unauthorized' })
+      }
       expect(revoking.discord.counters().identifies.beta).toBe(identifies)
       expect(revoking.service.pool.list()).toHaveLength(0)
     } finally {
@@ -254,4 +293,84 @@ describe('Discord-side trouble is not a crash', () => {
     stack.discord.control.clearFaults()
     expect(snapshotOf(stack, stack.discord.tokens.alpha)!.state).toBe('ready')
   })
+})
+
+describe('a login that does not finish names who was slow', () => {
+  test('a worker that hangs while logging in: 504 bot_timeout, and no worker is left', async () => {
+    const hung = await startStack({ WORKER_TEST_HOOKS: '1', WORKER_TEST_START_FAULT: 'hang', LOGIN_TIMEOUT_MS: '1000', RPC_TIMEOUT_MS: '1000' })
+    try {
+      const reply = await hung.post('/api/auth/login', { token: hung.discord.tokens.solo })
+      expect(reply.status).toBe(504)
+      expect(reply.json.code).toBe('bot_timeout')
+      expect(reply.json.error).toContain("worker did not answer")
+      expect(hung.service.pool.list()).toHaveLength(0)
+      await waitFor(() => hung.logs.some((line) => line.includes('"msg":"worker exited"')))
+    } finally {
+      await hung.stop()
+    }
+  }, 30_000)
+
+  test('Discord not answering during login: 504 discord_timeout, reported by the worker before its deadline', async () => {
+    const slow = await startStack({ LOGIN_TIMEOUT_MS: '3000', RPC_TIMEOUT_MS: '2000' })
+    try {
+      slow.discord.control.failRest({ route: 'GET /gateway/bot', hang: true })
+      const reply = await slow.post('/api/auth/login', { token: slow.discord.tokens.solo })
+      expect(reply.status).toBe(504)
+      expect(reply.json).toEqual({ error: 'Discord did not answer in time', code: 'discord_timeout' })
+      expect(slow.service.pool.list()).toHaveLength(0)
+    } finally {
+      slow.discord.control.clearFaults()
+      await slow.stop()
+    }
+  }, 30_000)
+})
+
+describe('answers name what really happened', () => {
+  test('a request cut off because logout stopped its bot gets 401 (session ended), not 503 with Retry-After', async () => {
+    const own = await startStack(FAST)
+    try {
+      const { sessionId } = await own.login(own.discord.tokens.beta)
+      own.discord.control.failRest({ bot: 'beta', route: 'GET /channels/:id/messages', hang: true, count: 1 })
+      const inFlight = own.get(`/api/messages?channelId=${own.discord.world.ids.generalChannel}&${VIA_DISCORD}`, sessionId)
+      await waitFor(() => (own.discord.counters().rest.beta?.['GET /channels/:id/messages'] ?? 0) > 0)
+      expect((await own.post('/api/auth/logout', {}, sessionId)).status).toBe(200)
+      const reply = await inFlight
+      expect(reply.status).toBe(401)
+      expect(reply.json).toEqual({ error: 'The session ended: its bot was logged out; log in again', code: 'unauthorized' })
+      expect(reply.headers.get('retry-after')).toBeNull()
+    } finally {
+      own.discord.control.clearFaults()
+      await own.stop()
+    }
+  }, 30_000)
+
+  test('admin identifiesLeft follows what each start sees, also a restart that refuses to IDENTIFY', async () => {
+    // every automatic restart that must IDENTIFY refuses: the reserve is the whole day's budget
+    const frugal = await startStack({ ...FAST, IDENTIFY_RESERVE: '1000' })
+    try {
+      const token = frugal.discord.tokens.solo
+      const { sessionId } = await frugal.login(token)
+      const identified = frugal.discord.counters().identifies.solo ?? 0
+      expect(snapshotOf(frugal, token)!.identity.identifiesLeft).toBe(1000 - identified)
+      // Discord ends the session (invalid sequence): discord.js IDENTIFYs again inside the same worker
+      frugal.discord.control.closeGateway('solo', 4007)
+      // (@discordjs/ws spaces IDENTIFYs 5 s apart, as Discord asks)
+      await waitFor(() => (frugal.discord.counters().identifies.solo ?? 0) === identified + 1, { timeoutMs: 15_000 })
+      await waitFor(() => snapshotOf(frugal, token)!.state === 'ready')
+      // the crash restart cannot rebuild READY from REST, so it would have to IDENTIFY
+      frugal.discord.control.failRest({ bot: 'solo', route: 'GET /users/@me/guilds', status: 503 })
+      await breakBot(frugal, token, 'exit')
+      await waitFor(() => snapshotOf(frugal, token)!.state === 'failed')
+      const left = 1000 - (identified + 1)
+      expect(snapshotOf(frugal, token)!.identity.identifiesLeft).toBe(left)
+      const admin = await frugal.request('GET', '/admin/workers', { headers: { authorization: `Bearer ${frugal.service.adminToken}` } })
+      expect(admin.json[0].identifiesLeft).toBe(left)
+      const reply = await frugal.get('/api/guilds', sessionId)
+      expect(reply.status).toBe(503)
+      expect(reply.json.error).toContain(`refusing to IDENTIFY: only ${left} IDENTIFYs left today`)
+    } finally {
+      frugal.discord.control.clearFaults()
+      await frugal.stop()
+    }
+  }, 30_000)
 })

@@ -53,7 +53,8 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
   }
 
   const requireRunning = (): Running => {
-    if (!running) throw new Error('bot not started')
+    // a call that raced a stop: expected, so data (503 is the worker's own "not logged in", never Discord's)
+    if (!running) throw failure(503, 0, 'The bot is not logged in')
     return running
   }
   const has = (bit: number) => ((running?.intents ?? 0) & bit) === bit
@@ -93,6 +94,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
       // discord.js reads this too, but does not tell how many IDENTIFYs are left before it spends one
       const gateway = (await client.rest.get(Routes.gatewayBot())) as RESTGetAPIGatewayBotResult
       const limit = gateway.session_start_limit
+      push({ botvisor: 'identifies', left: limit.remaining })
       if (!plan.resume && limit.remaining <= options.identifyReserve) {
         await destroy()
         const resetAt = new Date(Date.now() + limit.reset_after).toISOString()
@@ -118,6 +120,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
     testHooks = options.testHooks
     token = options.token
     callDeadlineMs = discordDeadlineMs(options.requestDeadlineMs)
+    if (testHooks && options.startFault) breakOnPurpose(options.startFault)
     try {
       let intents = options.intents
       let outcome = await login(options, intents)
@@ -164,7 +167,6 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
               intents: { guildMembers: has(PRIVILEGED_INTENTS.GuildMembers), messageContent: has(PRIVILEGED_INTENTS.MessageContent) },
               guildCount: client.guilds.cache.size,
               identifiesLeft: resumed ? limit.remaining : limit.remaining - 1,
-              identifiesResetAt: Date.now() + limit.reset_after,
               resumed,
               intentBits: intents,
             },
@@ -260,8 +262,9 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
       return { clean, heapUsedBytes: process.memoryUsage().heapUsed, detail: clean ? 'clean' : leftovers.join('; ') }
     },
     async injectFault(fault: TestFault) {
-      if (!testHooks) throw new Error('test hooks are disabled')
+      if (!testHooks) return failure(403, 0, 'test hooks are disabled')
       breakOnPurpose(fault)
+      return { ok: true, value: null }
     },
   }
 }

@@ -53,6 +53,7 @@ export async function guardedWithin<T>(deadlineMs: number, work: (signal: AbortS
 }
 
 export function toFailure(err: unknown): RpcFailure {
+  if (isRpcFailure(err)) return err // our own check, failing with Discord's codes: data, not a bug
   if (err instanceof DiscordAPIError) return failure(err.status, Number(err.code) || 0, err.message)
   if (err instanceof RateLimitError) return failure(429, 0, `rate limited on ${err.route}`, err.retryAfter)
   if (err instanceof HTTPError) return failure(err.status >= 500 ? 502 : err.status, 0, err.message)
@@ -60,3 +61,6 @@ export function toFailure(err: unknown): RpcFailure {
   if (isNetworkFailure(err)) return failure(502, 0, 'Discord could not be reached')
   throw err
 }
+
+export const isRpcFailure = (value: unknown): value is RpcFailure =>
+  typeof value === 'object' && value !== null && 'ok' in value && value.ok === false

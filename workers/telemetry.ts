@@ -5,12 +5,17 @@ import { subscribe, unsubscribeAll } from './subscribe.ts'
 
 /** Statuses Discord counts toward its per-IP invalid-request ban. */
 const INVALID_STATUSES = new Set([401, 403, 429])
+/**
+ * How often the worker tells the gateway its heap. From its own timer: the gateway's health poll queues
+ * behind the worker's traffic (under load the watermark acted after 17.5 s). One small message a second.
+ */
+export const MEMORY_PUSH_MS = 1_000
 
 export type Telemetry = { stats(): BotStats; dispose(): void }
 
 /**
- * Counts what the supervisor and the metrics need (REST calls, 429s, invalid requests, gateway events)
- * and reports the gateway connection's state as it changes.
+ * Counts what the supervisor and the metrics need (REST calls, 429s, invalid requests, gateway events),
+ * reports the gateway connection's state as it changes, and pushes the heap every MEMORY_PUSH_MS.
  */
 export function watchClient(client: Client<true>, push: (message: WorkerPush) => void): Telemetry {
   let restCalls = 0
@@ -31,6 +36,7 @@ export function watchClient(client: Client<true>, push: (message: WorkerPush) =>
   const onDisconnect = ({ code }: { code: number }) =>
     push({ botvisor: 'gateway', status: code === GatewayCloseCodes.AuthenticationFailed ? 'revoked' : 'closed', code })
 
+  const memoryTimer = setInterval(() => push({ botvisor: 'memory', heapUsedBytes: process.memoryUsage().heapUsed }), MEMORY_PUSH_MS)
   client.rest.on(RESTEvents.Response, onResponse)
   // 'raw' fires once per gateway dispatch but is missing from discord.js's ClientEvents typings
   const rawEvents = client as unknown as NodeJS.EventEmitter
@@ -54,6 +60,7 @@ export function watchClient(client: Client<true>, push: (message: WorkerPush) =>
       gatewayEvents,
     }),
     dispose() {
+      clearInterval(memoryTimer)
       client.rest.off(RESTEvents.Response, onResponse)
       rawEvents.off(Events.Raw, onRaw)
       unsubscribe()

@@ -21,19 +21,18 @@ export function breakOnPurpose(fault: TestFault): void {
     case 'exit':
       setTimeout(() => process.exit(1))
       return
-    case 'hang':
-      // Spin on the next message the worker receives, whatever it is: from then on nothing is answered. A timer
-      // would leave a window in which a call made right after this one is still served.
-      self.addEventListener(
-        'message',
-        () => {
-          for (;;) {
-            // spin forever: the worker stops answering, the gateway must not notice
-          }
-        },
-        { once: true },
-      )
+    case 'hang': {
+      // Spin from the next tick or the next message, whichever comes first: a timer alone would leave a window
+      // in which a call made right after this one is still served.
+      const spin = () => {
+        for (;;) {
+          // spin forever: the worker stops answering, the gateway must not notice
+        }
+      }
+      self.addEventListener('message', spin, { once: true })
+      setTimeout(spin)
       return
+    }
     case 'grow':
       // ~200 MB of live objects: past any sane heap watermark
       for (let i = 0; i < 200; i++) grown.push(Array.from({ length: 131_072 }, (_, j) => j))

@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from './env.ts'
 import type { InvalidRequestBudget } from '../discord/invalid-budget.ts'
-import { AppError } from '../errors.ts'
+import { AppError, tokenRejected } from '../errors.ts'
 import type { BotPool } from '../pool/pool.ts'
 import type { SessionStore } from '../sessions/store.ts'
 
@@ -35,16 +35,15 @@ export function requireBot(pool: BotPool, sessions: SessionStore) {
     const bot = pool.get(botKey)
     // another instance of the bot holds no lease for this session: the session's own instance is gone
     if (!bot || bot.workerId !== workerId) {
-      // its sessions were ended while this one was in flight, or Discord revoked the token
+      // Discord revoked the token: the session stays until logout, so each of its requests says why
+      if (pool.wasRevoked(botKey)) throw tokenRejected()
+      // its sessions were ended while this one was in flight
       await sessions.delete(sessionId)
-      if (pool.wasRevoked(botKey)) throw new AppError(401, 'unauthorized', 'Discord rejected the token; log in again')
       throw new AppError(401, 'unauthorized', 'The bot of this session is no longer running; log in again')
     }
-    const state = bot.state()
-    if (state === 'failed' || state === 'stopping') {
-      // guild and channel lists could still come from the cache, but they would hide the outage
-      throw new AppError(503, 'bot_unavailable', `The bot is ${state === 'failed' ? 'failed; an admin must restart it' : 'stopping'}`)
-    }
+    // failed, stopping: guild and channel lists could still come from the cache, but they would hide the outage
+    const refusal = bot.refusal()
+    if (refusal) throw refusal
     c.set('bot', bot)
     await next()
   })

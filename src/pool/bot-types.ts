@@ -1,6 +1,8 @@
 import type { Config } from '../config.ts'
 import type { BotIdentity, BotStats } from '../contract.ts'
+import type { AppError } from '../errors.ts'
 import type { Logger } from '../log.ts'
+import type { StopCause } from './lifecycle.ts'
 import type { BotCache } from './bot-cache.ts'
 import type { WorkerCall } from './remote.ts'
 import type { LentWorker } from './spawner.ts'
@@ -36,6 +38,8 @@ export type BotHandle = {
   workerId: string
   identity: BotIdentity
   state(): WorkerState
+  /** The error a request to this bot gets right now (failed, stopping, revoked); undefined while it serves or restarts. */
+  refusal(): AppError | undefined
   call: WorkerCall
   /** Guild and channel lists the worker keeps fresh: served without an RPC. */
   cache: BotCache
@@ -45,7 +49,8 @@ export type SupervisedBot = BotHandle & {
   /** Settles with the first login: a failure there is the caller's answer, not a reason to restart. */
   firstStart: Promise<BotHandle>
   restart(reason: string): Promise<void>
-  stop(reason: string): Promise<void>
+  /** Resolves once its worker is gone. `cause` decides what calls cut off by the stop are told. */
+  stop(reason: string, cause?: StopCause): Promise<void>
   checkHealth(): Promise<BotStats | undefined>
   snapshot(): WorkerSnapshot
 }
@@ -60,4 +65,19 @@ export type SupervisorDeps = {
   onRevoked: () => void
   onTransition?: (from: WorkerState, to: WorkerState, reason: string) => void
   onRpc?: (ms: number) => void
+  /** Time is an input: tests pass their own clock to fire the restart timer and the waits themselves. */
+  clock?: Clock
+  /** The restart jitter's roll in [0, 1]. */
+  random?: () => number
+}
+
+export type Clock = {
+  now(): number
+  setTimeout(run: () => void, ms: number): unknown
+  clearTimeout(timer: unknown): void
+}
+export const SYSTEM_CLOCK: Clock = {
+  now: () => Date.now(),
+  setTimeout: (run, ms) => setTimeout(run, ms),
+  clearTimeout: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
 }

@@ -116,7 +116,8 @@ export function createPool(deps: { config: Config; log: Logger; hooks?: PoolHook
       const botKey = botKeyOf(token)
       const existing = entries.get(botKey)
       if (existing && existing.bot.state() !== 'stopping') {
-        if (existing.bot.state() === 'failed') throw new AppError(503, 'bot_unavailable', `The bot's worker failed; an admin must restart it`)
+        const refusal = existing.bot.refusal()
+        if (refusal) throw refusal
         existing.leases += 1
         return leased(existing)
       }
@@ -138,7 +139,7 @@ export function createPool(deps: { config: Config; log: Logger; hooks?: PoolHook
       entry.leases -= 1
       if (entry.leases > 0) return
       entries.delete(botKey)
-      await entry.bot.stop('last session ended')
+      await entry.bot.stop('last session ended', 'released')
     },
     leases: (botKey) => entries.get(botKey)?.leases ?? 0,
     idleWorkers: () => spawner.idleCount(),
@@ -155,7 +156,7 @@ export function createPool(deps: { config: Config; log: Logger; hooks?: PoolHook
       const bot = byWorkerId(workerId)
       if (!bot) return undefined
       entries.delete(bot.botKey)
-      await bot.stop('removed by an admin')
+      await bot.stop('removed by an admin', 'removed')
       return bot.botKey
     },
     checkHealth,
@@ -164,7 +165,7 @@ export function createPool(deps: { config: Config; log: Logger; hooks?: PoolHook
       spawner.stop()
       const stopping = bots()
       entries.clear()
-      await Promise.all(stopping.map((bot) => bot.stop('service shutting down')))
+      await Promise.all(stopping.map((bot) => bot.stop('service shutting down', 'shutdown')))
     },
   }
 }

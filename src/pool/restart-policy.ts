@@ -13,32 +13,28 @@ export type RestartPolicySettings = {
 
 export type RestartDecision = { action: 'restart'; delayMs: number; attempt: number } | { action: 'fail'; restartsInWindow: number }
 
-export type RestartPolicy = {
-  /** A crash happened at `now`; the worker had been up since `upSince`. */
-  onCrash(now: number, upSince: number): RestartDecision
-  /** An operator restarted it by hand: intensity and backoff start over. */
-  reset(): void
-}
+/** What the policy remembers between crashes: plain data, so the worker lifecycle can hold it in its state. */
+export type RestartHistory = { readonly crashes: readonly number[]; readonly attempt: number }
+export const NO_CRASHES: RestartHistory = { crashes: [], attempt: 0 }
 
-export function createRestartPolicy(settings: RestartPolicySettings, random: () => number = Math.random): RestartPolicy {
-  let crashes: number[] = []
-  let attempt = 0
-
-  return {
-    onCrash(now, upSince) {
-      if (now - upSince >= settings.stableAfterMs) attempt = 0
-      crashes = crashes.filter((at) => now - at < settings.windowMs)
-      crashes.push(now)
-      if (crashes.length > settings.maxRestarts) return { action: 'fail', restartsInWindow: crashes.length - 1 }
-      const ceiling = Math.min(settings.backoffMaxMs, settings.backoffBaseMs * 2 ** attempt)
-      attempt += 1
-      // "equal jitter": at least half the ceiling, so a crash loop still slows down, never in lockstep
-      const delayMs = Math.round(ceiling / 2 + (random() * ceiling) / 2)
-      return { action: 'restart', delayMs, attempt }
-    },
-    reset() {
-      crashes = []
-      attempt = 0
-    },
+/**
+ * A crash happened at `now`; the worker had been up since `upSince`. `roll` in [0, 1] is the jitter
+ * (Math.random in the service, fixed in tests).
+ */
+export function decideRestart(
+  settings: RestartPolicySettings,
+  history: RestartHistory,
+  now: number,
+  upSince: number,
+  roll: number,
+): { decision: RestartDecision; history: RestartHistory } {
+  const attempt = now - upSince >= settings.stableAfterMs ? 0 : history.attempt
+  const crashes = [...history.crashes.filter((at) => now - at < settings.windowMs), now]
+  if (crashes.length > settings.maxRestarts) {
+    return { decision: { action: 'fail', restartsInWindow: crashes.length - 1 }, history: { crashes, attempt } }
   }
+  const ceiling = Math.min(settings.backoffMaxMs, settings.backoffBaseMs * 2 ** attempt)
+  // "equal jitter": at least half the ceiling, so a crash loop still slows down, never in lockstep
+  const delayMs = Math.round(ceiling / 2 + (roll * ceiling) / 2)
+  return { decision: { action: 'restart', delayMs, attempt: attempt + 1 }, history: { crashes, attempt: attempt + 1 } }
 }

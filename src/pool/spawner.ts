@@ -1,4 +1,4 @@
-import type { ResumeFallbackReason, WorkerPush } from '../contract.ts'
+import type { BotWorkerApi, ResumeFallbackReason, WorkerPush } from '../contract.ts'
 import { AppError } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import { connectWorker, type ConnectedWorker, type WorkerCall } from './remote.ts'
@@ -122,7 +122,17 @@ export function createSpawner(settings: {
       }
     }
     slot.onExit = end
-    const call: WorkerCall = (use, deadlineMs) => (lent ? connected.call(use, deadlineMs) : Promise.reject(handedBack))
+    // Calls still in flight when the worker is handed back fail at once, as they would if it were terminated:
+    // their bot is gone, and the answer would come from a worker that now serves no one or another bot.
+    const inFlight = new Set<(err: AppError) => void>()
+    const call: WorkerCall = <T>(use: (bot: BotWorkerApi) => Promise<T>, deadlineMs?: number) => {
+      if (!lent) return Promise.reject(handedBack)
+      const { promise, resolve, reject } = Promise.withResolvers<T>()
+      inFlight.add(reject)
+      // settles `promise` either way; the entry goes with it, so nothing per call outlives the call
+      void connected.call(use, deadlineMs).then(resolve, reject).finally(() => inFlight.delete(reject))
+      return promise
+    }
     return {
       call,
       exited,
@@ -135,13 +145,18 @@ export function createSpawner(settings: {
       },
       async giveBack() {
         if (!lent) return
-        end('handed back for reuse')
+        lent = false
+        onPush = ignore
+        slot.onExit = ignore
+        for (const reject of inFlight) reject(handedBack)
         // what reset() has to say still belongs to this bot's log; the next take() replaces the route
         const last = log()
         slot.route = (push) => {
           if (push.botvisor === 'log') last[push.level](push.fields, push.msg)
         }
         await recycle(slot) // recycle ends the worker itself on any doubt; it never rejects
+        // only now is the worker gone for its bot: a logout that waits for it finds the worker idle (or ended)
+        markExited('handed back for reuse')
       },
     }
   }

@@ -1,221 +1,244 @@
-import type { BotIdentity, BotStats, GatewaySession, RpcResult, WorkerPush } from '../contract.ts'
-import { AppError, fromRpcFailure } from '../errors.ts'
+import type { BotStats, RpcFailure, WorkerPush } from '../contract.ts'
+import { AppError } from '../errors.ts'
 import { createBotCache } from './bot-cache.ts'
-import type { BotHandle, SupervisedBot, SupervisorDeps, WorkerSnapshot, WorkerState } from './bot-types.ts'
+import { SYSTEM_CLOCK, type BotHandle, type SupervisedBot, type SupervisorDeps } from './bot-types.ts'
 import { createLatencyWindow } from './latency.ts'
+import {
+  initialLifecycle,
+  lifecycleSettings,
+  isServing,
+  refusalOf,
+  step,
+  type Effect,
+  type LifecycleEvent,
+  type Refusal,
+} from './lifecycle.ts'
+import { loginError, refusalError, unavailable } from './refusals.ts'
 import type { WorkerCall } from './remote.ts'
 import type { LentWorker } from './spawner.ts'
-import { createRestartPolicy } from './restart-policy.ts'
 
 /** A clean stop gets this long to destroy its client before the worker is terminated anyway. */
 const STOP_GRACE_MS = 2_000
 
-const tokenRejected = () => new AppError(401, 'unauthorized', 'Discord rejected the token; log in again')
+const isRpcFailure = (value: unknown): value is RpcFailure => typeof value === 'object' && value !== null && 'ok' in value && value.ok === false
 
-const unavailable = (message: string, retryAfterSeconds?: number) =>
-  new AppError(503, 'bot_unavailable', message, retryAfterSeconds ? { headers: { 'Retry-After': String(retryAfterSeconds) } } : {})
-
+/**
+ * The shell around lifecycle.ts: performs its effects (take a worker, start it, stop it, arm the restart
+ * timer, settle waiting calls and the first login) and feeds back what happens as events, each tagged
+ * with the generation of the worker it concerns.
+ */
 export function superviseBot(deps: SupervisorDeps & { token: string; botKey: string; workerId: string }): SupervisedBot {
   const { config, token, botKey, workerId } = deps
+  const clock = deps.clock ?? SYSTEM_CLOCK
+  const random = deps.random ?? Math.random
+  const settings = lifecycleSettings(config)
+  // Discord's answers must come back as data before this fires: two REST deadlines (session limit,
+  // resume snapshot) and the login and resume waits; a 4014 retry is one more login.
+  const startDeadlineMs = config.LOGIN_TIMEOUT_MS * 2 + config.RPC_TIMEOUT_MS * 2 + 1_000
   let log = deps.log.child({ worker: workerId })
   const cache = createBotCache()
-  const policy = createRestartPolicy({
-    maxRestarts: config.RESTART_MAX,
-    windowMs: config.RESTART_WINDOW_MS,
-    backoffBaseMs: config.RESTART_BACKOFF_BASE_MS,
-    backoffMaxMs: config.RESTART_BACKOFF_MAX_MS,
-    stableAfterMs: config.RESTART_STABLE_MS,
-  })
   const latency = createLatencyWindow()
   const firstStart = Promise.withResolvers<BotHandle>()
   firstStart.promise.catch(() => {}) // the pool awaits it; this keeps an unobserved rejection quiet
 
-  let state: WorkerState = 'starting'
-  let stateSince = Date.now()
-  let everReady = false
-  let current: LentWorker | undefined
-  let upSince = Date.now()
-  let restarts = 0
-  let lastExit: WorkerSnapshot['lastExit'] = null
-  let lastError: string | null = null
-  let restartTimer: ReturnType<typeof setTimeout> | undefined
-  let tokenRevoked = false
-  // outlives the worker: what a restart RESUMEs
-  let gatewaySession: GatewaySession | null = null
+  const initial = initialLifecycle(clock.now())
+  let state = initial.state
+  /** The live or retiring worker by generation: never more than one (lifecycle.props.test.ts). */
+  const workers = new Map<number, LentWorker>()
+  const waiters = new Map<number, (outcome: 'serve' | Refusal) => void>()
+  const watchers = new Set<() => void>()
+  let nextWaiterId = 0
+  let restartTimer: unknown
   let stats: { value: BotStats; at: number; eventsPerSecond: number } | undefined
-  const stateWatchers = new Set<() => void>()
+  let pushedHeapBytes: number | undefined
 
-  function transition(next: WorkerState, reason: string) {
-    if (next === state) return
-    log.info({ from: state, to: next, reason }, 'worker state')
-    deps.onTransition?.(state, next, reason)
-    state = next
-    stateSince = Date.now()
-    for (const notify of stateWatchers) notify()
-  }
-
-  async function launch(kind: 'login' | 'restart' | 'admin') {
-    transition('starting', kind === 'login' ? 'login' : `${kind} of the worker`)
-    await deps.startSlots(() => startWorker(kind))
-  }
-
-  async function startWorker(kind: 'login' | 'restart' | 'admin') {
-    if (state !== 'starting') return // stopped while waiting for a slot
-    const worker = deps.takeWorker()
-    current = worker
-    // message pages came from the old worker's cache, which no event keeps true any more
-    cache.apply({ botvisor: 'messages', channelId: null })
-    worker.onPush(onPush)
-    void worker.exited.then((why) => {
-      if (current === worker) crashed(why) // an exit we asked for clears `current` first
-    })
-    const result: RpcResult<BotIdentity> = await worker
-      .call(
-        (bot) =>
-          bot.start({
-            token,
-            apiUrl: config.DISCORD_API_URL,
-            // a resumed session keeps the intents it was identified with (after a 4014, without the privileged)
-            intents: everReady ? handle.identity.intentBits : config.DISCORD_INTENTS,
-            loginTimeoutMs: config.LOGIN_TIMEOUT_MS,
-            requestDeadlineMs: config.RPC_TIMEOUT_MS,
-            identifyReserve: kind === 'restart' ? config.IDENTIFY_RESERVE : 0,
-            resume: kind === 'login' || !config.RESUME_ON_RESTART ? null : gatewaySession,
-            testHooks: config.WORKER_TEST_HOOKS,
-          }),
-        // 4014 makes the worker log in twice (with, then without privileged intents): allow both
-        config.LOGIN_TIMEOUT_MS * 2 + 1_000,
-      )
-      .catch((err: unknown) => {
-        const timedOut = err instanceof AppError && err.code === 'bot_timeout'
-        return { ok: false, status: timedOut ? 504 : 503, discordCode: 0, detail: timedOut ? 'login timed out' : String(err) }
-      })
-    if (current !== worker) return // stopped or replaced while logging in
-    if (result.ok) {
-      handle.identity = result.value
-      log = deps.log.child({ worker: workerId, bot: result.value.botId })
-      upSince = Date.now()
-      everReady = true
-      lastError = null
-      log.info({ guilds: result.value.guildCount, intents: result.value.intents, resumed: result.value.resumed }, 'worker started')
-      transition('ready', kind === 'login' ? 'logged in' : 'logged back in')
-      firstStart.resolve(handle)
-      return
+  // Effects may cause events at once (a free start slot runs its task synchronously): queue, never nest.
+  const queue: LifecycleEvent[] = []
+  let dispatching = false
+  function dispatch(event: LifecycleEvent) {
+    queue.push(event)
+    if (dispatching) return
+    dispatching = true
+    try {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const result = step(state, next, { now: clock.now(), roll: random(), settings })
+        state = result.state
+        for (const effect of result.effects) perform(effect)
+      }
+    } finally {
+      dispatching = false
     }
-    if (!everReady) {
-      await stopWorker()
-      transition('stopping', `login failed: ${result.detail}`)
-      firstStart.reject(loginError(result))
-      return
+    for (const check of [...watchers]) check()
+  }
+
+  /** Resolves once `done()` holds; every lifecycle wait is bounded by a deadline or a grace period. */
+  function until(done: () => boolean): Promise<void> {
+    if (done()) return Promise.resolve()
+    const { promise, resolve } = Promise.withResolvers<void>()
+    const check = () => {
+      if (!done()) return
+      watchers.delete(check)
+      resolve()
     }
-    if (result.status === 401) return revoked()
-    if (result.status === 429) return fail(`refusing to IDENTIFY: ${result.detail}`)
-    crashed(`restart failed: ${result.detail}`)
+    watchers.add(check)
+    return promise
   }
 
-  function loginError(result: Extract<RpcResult<unknown>, { ok: false }>): AppError {
-    if (result.status === 401) return new AppError(401, 'unauthorized', 'Discord rejected the token')
-    if (result.status === 504) return new AppError(504, 'discord_timeout', 'Discord did not complete the login in time')
-    if (result.status === 503) return unavailable('The bot worker stopped during login', 1)
-    return fromRpcFailure(result)
-  }
-
-  function crashed(reason: string) {
-    const dead = current
-    current = undefined
-    dead?.terminate()
-    lastExit = { reason, at: Date.now() }
-    if (!everReady) {
-      transition('stopping', `worker died during login: ${reason}`)
-      firstStart.reject(unavailable('The bot worker stopped during login', 1))
-      return
-    }
-    if (state === 'stopping' || state === 'failed') return
-    log.warn({ reason }, 'worker crashed')
-    const decision = policy.onCrash(Date.now(), upSince)
-    if (decision.action === 'fail') {
-      fail(`${decision.restartsInWindow} restarts within ${config.RESTART_WINDOW_MS} ms; last: ${reason}`)
-      return
-    }
-    restarts += 1
-    transition('restarting', `${reason}; retry in ${decision.delayMs} ms`)
-    restartTimer = setTimeout(() => void launch('restart'), decision.delayMs) // launch handles its own failures
-  }
-
-  function fail(reason: string) {
-    lastError = reason
-    transition('failed', reason)
-    void stopWorker() // a failed bot holds no worker; stopWorker never rejects
-  }
-
-  function revoked() {
-    tokenRevoked = true
-    transition('stopping', 'Discord rejected the token')
-    void stopWorker()
-    deps.onRevoked()
-  }
-
-  function onPush(push: WorkerPush) {
-    if (push.botvisor === 'session') {
-      gatewaySession = push.session
-      return
-    }
-    if (push.botvisor !== 'gateway') return cache.apply(push)
-    switch (push.status) {
-      case 'reconnecting':
-        if (state === 'ready') transition('reconnecting', 'gateway connection lost; discord.js is resuming')
+  function perform(effect: Effect) {
+    switch (effect.type) {
+      case 'queueStart': {
+        const { generation } = effect
+        // the slot is held while this generation's start runs; the task never rejects
+        void deps.startSlots(() => {
+          dispatch({ type: 'slot', generation })
+          return until(() => state.generation !== generation || state.phase !== 'starting' || state.start === null)
+        })
         return
-      case 'ready':
-        if (state === 'reconnecting') transition('ready', 'gateway resumed')
+      }
+      case 'startWorker':
+        return startWorker(effect)
+      case 'retire': {
+        const worker = workers.get(effect.generation)
+        if (!worker) return
+        // A bot stopping for good whose worker stopped cleanly hands it back for another login (spawner.ts resets it
+        // and checks it is clean); anything else is terminated. Either way the exit comes back as an `exited` event.
+        const reusable = effect.graceful && state.phase === 'stopping'
+        void (async () => {
+          const stopped =
+            effect.graceful &&
+            worker.isAlive() &&
+            (await worker.call((bot) => bot.stop(), STOP_GRACE_MS).then(
+              () => true,
+              () => false,
+            ))
+          if (reusable && stopped) await worker.giveBack()
+          else worker.terminate()
+        })()
+        return
+      }
+      case 'armRestart':
+        clock.clearTimeout(restartTimer)
+        restartTimer = clock.setTimeout(() => dispatch({ type: 'restartDue', generation: effect.generation }), effect.delayMs)
+        return
+      case 'cancelRestart':
+        return clock.clearTimeout(restartTimer)
+      case 'settleWaiter':
+        waiters.get(effect.id)?.(effect.outcome)
+        waiters.delete(effect.id)
+        return
+      case 'settleFirstLogin':
+        if (effect.outcome === 'ok') firstStart.resolve(handle)
+        else firstStart.reject(loginError(effect.outcome, startDeadlineMs))
         return
       case 'revoked':
-        return revoked()
-      case 'closed':
-        return crashed(`Discord closed the gateway with code ${push.code}`)
+        return deps.onRevoked()
+      case 'entered':
+        log.info({ from: effect.from, to: effect.to, reason: effect.reason }, 'worker state')
+        return deps.onTransition?.(effect.from, effect.to, effect.reason)
+      case 'log':
+        if (effect.message === 'worker started') {
+          const { botId, guildCount, intents, resumed } = state.identity
+          log = deps.log.child({ worker: workerId, bot: botId })
+          log.info({ guilds: guildCount, intents, resumed }, 'worker started')
+        } else log[effect.level]({ reason: effect.reason }, effect.message)
+        return
     }
   }
 
-  /** `reuse`: a stop that was asked for (logout, admin remove, shutdown) and finished hands the worker back for another bot. */
-  async function stopWorker(reuse = false): Promise<void> {
-    clearTimeout(restartTimer)
-    const worker = current
-    current = undefined
-    if (!worker) return
-    // hung or dead: terminate settles it
-    const stopped = worker.isAlive() && (await worker.call((bot) => bot.stop(), STOP_GRACE_MS).then(() => true, () => false))
-    if (reuse && stopped) await worker.giveBack()
-    else worker.terminate()
-    log.info({ reason: await worker.exited }, 'worker exited')
+  function startWorker(effect: Extract<Effect, { type: 'startWorker' }>) {
+    const { generation } = effect
+    let worker: LentWorker
+    try {
+      worker = deps.takeWorker()
+    } catch (err) {
+      // no worker ever lived: as if it died at once (a retire would wait for an exit that never comes)
+      return dispatch({ type: 'exited', generation, reason: `crashed: could not spawn a worker: ${err instanceof Error ? err.message : String(err)}` })
+    }
+    workers.set(generation, worker)
+    // message pages came from the old worker's cache, which no event keeps true any more
+    cache.apply({ botvisor: 'messages', channelId: null })
+    worker.onPush((push) => onPush(generation, push))
+    void worker.exited.then((reason) => {
+      workers.delete(generation)
+      log.info({ reason }, 'worker exited')
+      dispatch({ type: 'exited', generation, reason })
+    })
+    const options = {
+      token,
+      apiUrl: config.DISCORD_API_URL,
+      intents: effect.intentBits ?? config.DISCORD_INTENTS,
+      loginTimeoutMs: config.LOGIN_TIMEOUT_MS,
+      requestDeadlineMs: config.RPC_TIMEOUT_MS,
+      identifyReserve: effect.kind === 'restart' ? config.IDENTIFY_RESERVE : 0,
+      resume: config.RESUME_ON_RESTART ? effect.resume : null,
+      testHooks: config.WORKER_TEST_HOOKS,
+      ...(config.WORKER_TEST_HOOKS && config.WORKER_TEST_START_FAULT !== 'none' ? { startFault: config.WORKER_TEST_START_FAULT } : {}),
+    }
+    // settles as an event either way
+    void worker.call((bot) => bot.start(options), startDeadlineMs).then(
+      (result) =>
+        dispatch(result.ok ? { type: 'started', generation, identity: result.value } : { type: 'startFailed', generation, failure: result }),
+      (err: unknown) => {
+        if (err instanceof AppError && err.code === 'bot_unavailable') return // it died: its `exited` event says so
+        const hung = err instanceof AppError && err.code === 'bot_timeout'
+        const detail = hung ? `no answer to start within ${startDeadlineMs} ms` : err instanceof Error ? err.message : String(err)
+        dispatch({ type: 'startBroke', generation, hung, detail })
+      },
+    )
   }
 
-  /** Waits (a short bound) while the bot is between workers; then the caller gets 503 with Retry-After. */
+  function onPush(generation: number, push: WorkerPush) {
+    switch (push.botvisor) {
+      case 'session':
+        return dispatch({ type: 'session', generation, session: push.session })
+      case 'identifies':
+        return dispatch({ type: 'identifies', generation, left: push.left })
+      case 'gateway':
+        return dispatch({ type: 'gateway', generation, status: push.status, code: push.code })
+      case 'memory':
+        if (generation === state.generation) pushedHeapBytes = push.heapUsedBytes
+        return dispatch({ type: 'memory', generation, heapBytes: push.heapUsedBytes })
+      default:
+        if (generation === state.generation && state.worker) cache.apply(push)
+    }
+  }
+
+  const servingWorker = () => (isServing(state) && state.worker ? workers.get(state.generation) : undefined)
+
+  /** The serving worker; while the bot is between workers, waits (up to RESTART_WAIT_MS) for one. */
   async function serving(): Promise<LentWorker> {
-    const deadline = Date.now() + config.RESTART_WAIT_MS
-    while (state === 'starting' || state === 'restarting') {
-      const left = deadline - Date.now()
-      if (left <= 0) throw unavailable('The bot is restarting; retry shortly', 1)
-      const { promise, resolve } = Promise.withResolvers<void>()
-      stateWatchers.add(resolve)
-      const timer = setTimeout(resolve, left)
-      await promise.finally(() => {
-        clearTimeout(timer)
-        stateWatchers.delete(resolve)
-      })
-    }
-    if (tokenRevoked) throw tokenRejected()
-    if (state === 'failed') throw unavailable(`The bot's worker failed (${lastError}); an admin must restart it`)
-    if (state === 'stopping' || !current) throw unavailable('The bot is stopping', 1)
-    return current
+    const live = servingWorker()
+    if (live) return live
+    const refusal = refusalOf(state)
+    if (refusal) throw refusalError(refusal)
+    const id = ++nextWaiterId
+    const { promise, resolve } = Promise.withResolvers<'serve' | Refusal>()
+    waiters.set(id, resolve)
+    const timer = clock.setTimeout(() => dispatch({ type: 'waitExpired', id }), config.RESTART_WAIT_MS)
+    dispatch({ type: 'wait', id })
+    const outcome = await promise.finally(() => clock.clearTimeout(timer))
+    if (outcome !== 'serve') throw refusalError(outcome)
+    const worker = servingWorker()
+    if (!worker) throw refusalError(refusalOf(state) ?? { kind: 'restarting' })
+    return worker
   }
 
   const call: WorkerCall = async (use, deadlineMs) => {
     const worker = await serving()
     const startedAt = performance.now()
     try {
-      return await worker.call(use, deadlineMs)
+      const value = await worker.call(use, deadlineMs)
+      if (isRpcFailure(value)) {
+        // cut off by a stop (logout, revoke): the stop is the truth, not what the dying worker said
+        const refusal = refusalOf(state)
+        if (refusal) throw refusalError(refusal)
+        // the worker's own "not logged in" (a worker never passes on a Discord 503: failures.ts makes 5xx a 502)
+        if (value.status === 503) throw unavailable('The bot is restarting; retry shortly', 1)
+      }
+      return value
     } catch (err) {
-      // the worker was stopped under this call because Discord refused the token: say that, not 503
-      throw tokenRevoked ? tokenRejected() : err
+      const refusal = refusalOf(state)
+      throw refusal ? refusalError(refusal) : err
     } finally {
       const ms = performance.now() - startedAt
       latency.record(ms)
@@ -224,72 +247,64 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
   }
 
   async function checkHealth(): Promise<BotStats | undefined> {
-    const worker = current
-    if (!worker || (state !== 'ready' && state !== 'reconnecting')) return undefined
+    const worker = servingWorker()
+    if (!worker) return undefined
+    const { generation } = state
     const startedAt = performance.now()
     const value = await worker.call((bot) => bot.stats(), config.HEALTH_CHECK_TIMEOUT_MS).catch((err: unknown) => {
-      if (current === worker && err instanceof AppError && err.code === 'bot_timeout') {
-        crashed(`hung: no answer to the health check within ${config.HEALTH_CHECK_TIMEOUT_MS} ms`)
-      }
+      if (err instanceof AppError && err.code === 'bot_timeout') dispatch({ type: 'hung', generation })
       return undefined
     })
-    if (!value) return undefined
+    if (!value || generation !== state.generation) return undefined
     latency.record(performance.now() - startedAt)
-    const now = Date.now()
+    const now = clock.now()
     const eventsPerSecond = stats ? ((value.gatewayEvents - stats.value.gatewayEvents) * 1000) / Math.max(1, now - stats.at) : 0
     stats = { value, at: now, eventsPerSecond }
-    const heapMb = value.heapUsedBytes / 1_048_576
-    if (heapMb > config.WORKER_MAX_HEAP_MB && current === worker) {
-      const reason = `memory: heap ${Math.round(heapMb)} MB over WORKER_MAX_HEAP_MB ${config.WORKER_MAX_HEAP_MB}`
-      log.warn({ heapMb: Math.round(heapMb) }, 'recycling worker')
-      await worker.call((bot) => bot.stop(), STOP_GRACE_MS).catch(() => {}) // graceful first; crashed() terminates
-      if (current === worker) crashed(reason)
-    }
+    pushedHeapBytes = undefined // the poll is newer
     return value
   }
 
   const handle: SupervisedBot = {
     botKey,
     workerId,
-    identity: {
-      botId: '', username: '', avatar: null, intents: { guildMembers: false, messageContent: false },
-      guildCount: 0, identifiesLeft: -1, identifiesResetAt: 0, resumed: false, intentBits: 0,
+    get identity() {
+      return state.identity
     },
     cache,
-    state: () => state,
+    state: () => state.phase,
+    refusal: () => {
+      const refusal = refusalOf(state)
+      return refusal ? refusalError(refusal) : undefined
+    },
     call,
     firstStart: firstStart.promise,
     async restart(reason) {
-      policy.reset()
-      lastError = null
-      await stopWorker()
-      log.info({ reason }, 'restart requested')
-      restarts += 1
-      await launch('admin')
+      dispatch({ type: 'restart', reason })
+      const { generation } = state
+      await until(() => state.generation !== generation || state.phase !== 'starting')
     },
-    async stop(reason) {
-      transition('stopping', reason)
-      firstStart.reject(unavailable('The bot was stopped during login', 1))
-      await stopWorker(true)
+    async stop(reason, cause = 'shutdown') {
+      dispatch({ type: 'stop', cause, reason })
+      await until(() => !state.worker && state.retiring === null)
     },
     checkHealth,
     snapshot: () => ({
       workerId,
-      botId: handle.identity.botId,
-      botName: handle.identity.username,
-      state,
-      stateSince,
-      startedAt: upSince,
-      restarts,
-      lastExit,
-      lastError,
-      identity: handle.identity,
-      stats: stats?.value ?? null,
+      botId: state.identity.botId,
+      botName: state.identity.username,
+      state: state.phase,
+      stateSince: state.since,
+      startedAt: state.upSince,
+      restarts: state.restarts,
+      lastExit: state.lastExit,
+      lastError: state.lastError,
+      identity: state.identity,
+      stats: stats ? { ...stats.value, heapUsedBytes: pushedHeapBytes ?? stats.value.heapUsedBytes } : null,
       rpcP50Ms: latency.percentile(50),
       rpcP99Ms: latency.percentile(99),
       eventsPerSecond: stats?.eventsPerSecond ?? 0,
     }),
   }
-  void launch('login') // settles firstStart either way
+  for (const effect of initial.effects) perform(effect) // settles firstStart either way
   return handle
 }
