@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { botKeyOf } from '../src/pool/pool.ts'
-import { startStack, VIA_DISCORD, type Stack } from './support/stack.ts'
+import { startStack, VIA_DISCORD, waitFor, type Stack } from './support/stack.ts'
 
 // RPC_TIMEOUT_MS 3000 (the stack's): the worker gives Discord 2400 ms per call, 1200 ms per attempt. Every
 // slow Discord below answers after ten minutes or never: far past any deadline, on any machine.
@@ -152,6 +152,27 @@ test('a send into a hung worker answers 504 outcome_unknown naming the bot', asy
     expect(reply.json.error).toStartWith('The bot did not answer in time')
   } finally {
     await quiet.stop()
+  }
+})
+
+test('a send whose worker dies while Discord holds it answers 504 outcome_unknown, not a 503 inviting a blind retry', async () => {
+  const fragile = await startStack({ WORKER_TEST_HOOKS: '1', HEALTH_CHECK_INTERVAL_MS: '600000', RPC_TIMEOUT_MS: '20000' })
+  try {
+    const token = fragile.discord.tokens.solo
+    const { sessionId } = await fragile.login(token)
+    fragile.discord.control.failRest({ bot: 'solo', route: 'POST /channels/:id/messages', hang: true })
+    const sending = fragile.request('POST', '/api/messages', {
+      sessionId, body: { channelId: fragile.discord.world.ids.soloGeneralChannel, content: 'cut off' },
+    })
+    await waitFor(() => (fragile.discord.counters().rest.solo?.['POST /channels/:id/messages'] ?? 0) > 0)
+    const bot = fragile.service.pool.get(botKeyOf(token))
+    await bot?.call((worker) => worker.injectFault('exit'))
+    const reply = await sending
+    expect(reply.status).toBe(504)
+    expect(reply.json.code).toBe('outcome_unknown')
+  } finally {
+    fragile.discord.control.clearFaults()
+    await fragile.stop()
   }
 })
 

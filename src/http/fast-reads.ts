@@ -105,7 +105,8 @@ export function createFastReads(deps: FastReadDeps) {
     const sessionId = readSessionId(request.headers.get('authorization') ?? undefined)
     const session = sessionId ? sessions.peek(sessionId) : undefined
     const bot = session ? pool.get(session.botKey) : undefined
-    if (!session || !bot || !SERVING.has(bot.state())) return undefined
+    // a session of an earlier instance of this bot (its lease is gone) is the full app's to refuse, as requireBot does
+    if (!session || !bot || bot.workerId !== session.workerId || !SERVING.has(bot.state())) return undefined
     const found = answer(path, queryStart < 0 ? '' : url.slice(queryStart + 1), url, bot)
     if (!found) return undefined
 

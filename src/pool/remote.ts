@@ -37,7 +37,10 @@ export function connectWorker(worker: Worker, defaultDeadlineMs: number): Connec
       cause: why,
       headers: { 'Retry-After': '1' },
     })
-    for (const reject of pending) reject(gone)
+    if (pending.size > 0) {
+      const cut = cutOff(why)
+      for (const reject of pending) reject(cut)
+    }
     pending.clear()
     markExited(why)
   }
@@ -68,6 +71,22 @@ export function connectWorker(worker: Worker, defaultDeadlineMs: number): Connec
     },
   }
 }
+
+const cutOffErrors = new WeakSet<AppError>()
+
+/**
+ * The error of a call whose worker died (or was handed back) while the call was in flight: the worker may
+ * have done what was asked (a send may have reached Discord), so `wasCutOff()` lets a write say so.
+ */
+export function cutOff(why: string): AppError {
+  const err = new AppError(503, 'bot_unavailable', 'The bot is unavailable: its worker stopped while answering', {
+    cause: why,
+    headers: { 'Retry-After': '1' },
+  })
+  cutOffErrors.add(err)
+  return err
+}
+export const wasCutOff = (err: unknown): boolean => err instanceof AppError && cutOffErrors.has(err)
 
 /** Bun's message carries a source code frame; the log wants the one line that names the error. */
 function crashSummary(message: string | undefined): string {

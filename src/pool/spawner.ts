@@ -1,7 +1,7 @@
 import type { BotWorkerApi, ResumeFallbackReason, WorkerPush } from '../contract.ts'
 import { AppError } from '../errors.ts'
 import type { Logger } from '../log.ts'
-import { connectWorker, type ConnectedWorker, type WorkerCall } from './remote.ts'
+import { connectWorker, cutOff, type ConnectedWorker, type WorkerCall } from './remote.ts'
 
 const WORKER_URL = new URL('../../workers/bot.worker.ts', import.meta.url)
 /** Refill the spare after a login's burst, not during it: spawning is CPU-bound on 2 cores (docs/facts.md). */
@@ -148,7 +148,10 @@ export function createSpawner(settings: {
         lent = false
         onPush = ignore
         slot.onExit = ignore
-        for (const reject of inFlight) reject(handedBack)
+        if (inFlight.size > 0) {
+          const cut = cutOff('handed back')
+          for (const reject of inFlight) reject(cut)
+        }
         // what reset() has to say still belongs to this bot's log; the next take() replaces the route
         const last = log()
         slot.route = (push) => {

@@ -3,6 +3,7 @@ import type { RpcResult } from '../../contract.ts'
 import { IDEMPOTENCY_KEY, messageNonce } from '../../discord/message-nonce.ts'
 import { AppError, outcomeUnknown } from '../../errors.ts'
 import { notInGuild } from '../../pool/bot-cache.ts'
+import { wasCutOff } from '../../pool/remote.ts'
 import { MEMBERS_LIMIT, MESSAGES_LIMIT } from '../query.ts'
 import { Channel, ERRORS, errorResponses, Guild, limitParam, Member, Message, SendMessageBody, Snowflake, successHeader } from '../schemas.ts'
 import { createRouter, nextLink, sendJsonText, unwrap } from './router.ts'
@@ -202,8 +203,8 @@ export function readRoutes() {
       const bot = c.get('bot')
       const nonce = messageNonce(bot.identity.botId, c.req.valid('header')['idempotency-key'])
       const sent = await bot.call((worker) => worker.sendMessage({ channelId, content, nonce })).catch((err: unknown) => {
-        // the worker took the send and never answered: it may have reached Discord
-        throw err instanceof AppError && err.code === 'bot_timeout' ? outcomeUnknown('bot') : err
+        // the worker took the send and never answered, or died answering: it may have reached Discord
+        throw (err instanceof AppError && err.code === 'bot_timeout') || wasCutOff(err) ? outcomeUnknown('bot') : err
       })
       // the worker's Discord deadline passed (504): Discord may have created the message before it
       if (!sent.ok && sent.status === 504) throw outcomeUnknown('discord')
