@@ -12,8 +12,9 @@ describe('bun run demo', () => {
       // read in the background: a read() awaited inside waitFor could outlive its deadline
       let output = ''
       void (async () => {
+        const reader = child.stdout.getReader()
         const decoder = new TextDecoder()
-        for await (const chunk of child.stdout) output += decoder.decode(chunk)
+        for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) output += decoder.decode(chunk.value)
       })()
       await waitFor(() => output.includes('API docs'), { timeoutMs: 15_000 })
       const apiUrl = /API on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1]
