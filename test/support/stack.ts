@@ -22,8 +22,14 @@ export type Stack = {
   stop(): Promise<void>
 }
 
+/**
+ * Worker threads cannot be told apart by stack, and a test may start a second stack inside the first (whose pool
+ * may spawn meanwhile): the count is checked when the last live stack stops, against the level before the first.
+ */
+const threadBook = { liveStacks: 0, before: null as number | null }
+
 export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
-  const workerThreadsBefore = countWorkerThreads()
+  if (threadBook.liveStacks++ === 0) threadBook.before = countWorkerThreads()
   const discord = await startFakeDiscord({ port: 0 })
   const logs: string[] = []
   const bodies: string[] = []
@@ -78,6 +84,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
       return { sessionId: reply.json.sessionId as string, reply }
     },
     async stop() {
+      const last = --threadBook.liveStacks === 0
       await service.stop()
       // Read the world, not the pool that stop() has just emptied: Discord's side of each bot's gateway
       // connection and the worker threads that exist in this process.
@@ -88,11 +95,12 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
       } finally {
         await discord.stop()
       }
-      if (workerThreadsBefore === null) return
+      const before = threadBook.before
+      if (!last || before === null) return
       try {
-        await waitFor(() => (countWorkerThreads() ?? 0) <= workerThreadsBefore, { timeoutMs: 10_000 })
+        await waitFor(() => (countWorkerThreads() ?? 0) <= before, { timeoutMs: 10_000 })
       } catch {
-        throw new Error(`${countWorkerThreads()} worker thread(s) alive after stop, ${workerThreadsBefore} before the stack started`)
+        throw new Error(`${countWorkerThreads()} worker thread(s) alive after stop, ${before} before the stack started`)
       }
     },
   }
