@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
+import type { Subprocess } from 'bun'
 import { startFakeDiscord, type FakeDiscord } from '../fake-discord/index.ts'
 import { readdirSync, readFileSync } from 'node:fs'
 import { waitFor, withDeadline } from './support/stack.ts'
@@ -8,6 +9,12 @@ beforeAll(async () => {
   discord = await startFakeDiscord({ port: 0 })
 })
 afterAll(() => discord.stop())
+
+// A test that fails half-way must not leave its service running: each child it started is killed, by pid.
+const started: Subprocess[] = []
+afterEach(() => {
+  for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+})
 
 async function drain(stream: ReadableStream<Uint8Array>, onText: (text: string) => void) {
   const reader = stream.getReader()
@@ -24,6 +31,7 @@ async function startMain(env: Record<string, string>, command: string[] = [proce
     stdout: 'pipe',
     stderr: 'pipe',
   })
+  started.push(child)
   let stdout = ''
   let stderr = ''
   void drain(child.stdout, (text) => (stdout += text))
@@ -121,6 +129,7 @@ describe('graceful shutdown', () => {
     expect(main.output().stdout).toContain('second signal')
     await withDeadline(stuck, 20_000, 'the cut-off request')
     discord.control.clearFaults()
+    await waitFor(() => (discord.counters().openConnections.beta ?? 0) === 0) // gone with the process
   })
 
   test('without ADMIN_TOKEN one is generated and printed once, on stderr, never in the log', async () => {
@@ -174,6 +183,7 @@ describe('graceful shutdown', () => {
       expect(main.output().stdout).toContain('still serving while draining')
       main.child.kill('SIGTERM') // a second signal ends the drain at once
       expect(await exitCode(main.child)).toBe(1)
+      await waitFor(() => (discord.counters().openConnections.alpha ?? 0) === 0) // gone with the process
     } finally {
       main.child.kill('SIGKILL')
     }
