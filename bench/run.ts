@@ -10,6 +10,7 @@ import { writeReport } from './report.ts'
 import { evaluateTargets, summarizeLogins, type BenchResults, type DesignStep } from './results.ts'
 import { readCounters, type BenchContext, type Logged } from './scenarios.ts'
 import type { ServiceInfo } from './service-process.ts'
+import { runSoak } from './soak.ts'
 
 /**
  * `bun run bench [--quick]`: every number in one run on one machine, so the ratios between them hold even on a
@@ -17,6 +18,10 @@ import type { ServiceInfo } from './service-process.ts'
  * load generators, each its own; this one only orchestrates (and sleeps while they work).
  */
 const quick = process.argv.includes('--quick')
+// `--soak [--minutes N]`: the long run of bench/soak.ts instead of the comparison
+const minutesAt = process.argv.indexOf('--minutes')
+const soakMinutes = process.argv.includes('--soak') ? (minutesAt < 0 ? 10 : Number(process.argv[minutesAt + 1])) : null
+if (soakMinutes !== null && !(soakMinutes > 0)) throw new Error('--minutes takes a positive number')
 const plan = quick
   ? { steps: [1, 10], durationS: 2, warmupS: 1, settleMs: 500, crashes: 2, oneByOne: 3 }
   : { steps: [1, 50, 200], durationS: 5, warmupS: 1, settleMs: 1_500, crashes: 3, oneByOne: 5 }
@@ -30,7 +35,12 @@ process.on('SIGINT', () => stopAndExit(130))
 process.on('SIGTERM', () => stopAndExit(143))
 
 try {
-  await writeReport(await bench(), quick)
+  if (soakMinutes !== null) {
+    const soak = await runSoak(group, soakMinutes, say)
+    process.exitCode = soak.pass ? 0 : 1
+  } else {
+    await writeReport(await bench(), quick)
+  }
 } finally {
   await group.stopAll()
 }

@@ -64,6 +64,9 @@ const EnvSchema = z.object({
   SHUTDOWN_GRACE_MS: positiveMs(10_000),
   // 0 sends the hottest cached reads through the full app too (src/http/fast-reads.ts): same answers, slower.
   FAST_READS: z.enum(['0', '1']).default('1').transform((flag) => flag === '1'),
+  // On SIGTERM, answer /readyz 503 but keep serving this long before closing the listener: a load balancer
+  // polling /readyz takes the node out meanwhile, so no client meets a refused connection. 0 on a laptop.
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).default(0),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().max(10_000_000).default(64 * 1024),
   // Off by default: lets tests make a worker throw, reject, exit or hang on purpose.
   WORKER_TEST_HOOKS: z.enum(['0', '1']).default('0').transform((flag) => flag === '1'),

@@ -25,7 +25,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.exit(1)
     }
     stopping = true
-    log.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down: finishing in-flight requests')
+    log.info(
+      { signal, drainMs: config.SHUTDOWN_DRAIN_MS, graceMs: config.SHUTDOWN_GRACE_MS },
+      config.SHUTDOWN_DRAIN_MS > 0 ? 'shutting down: /readyz answers 503, still serving while draining' : 'shutting down: finishing in-flight requests',
+    )
     service.stop().then(
       () => {
         log.info('stopped')

@@ -15,8 +15,11 @@ export type Service = {
   /** ADMIN_TOKEN, or the one generated at start when it was not set. */
   adminToken: string
   adminTokenGenerated: boolean
-  /** Stops taking requests, lets in-flight ones finish (bounded), then stops every bot. */
-  stop(graceMs?: number): Promise<void>
+  /**
+   * Answers /readyz 503 while still serving for drainMs (SHUTDOWN_DRAIN_MS), then stops taking requests, lets
+   * in-flight ones finish (bounded by graceMs), then stops every bot.
+   */
+  stop(graceMs?: number, drainMs?: number): Promise<void>
 }
 
 /** The whole gateway: sessions, the supervised worker pool and the HTTP server. main.ts and the tests start it here. */
@@ -48,7 +51,7 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
     },
   })
   const adminToken = config.ADMIN_TOKEN ?? nanoid(32)
-  let accepting = true
+  let ready = true // what /readyz says: false from the first moment of a shutdown
   const http = createHttpHandler({
     config,
     log,
@@ -57,7 +60,7 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
     metrics,
     budget,
     adminToken,
-    isReady: () => accepting,
+    isReady: () => ready,
     eventLoopLagMs: lag.lagMs,
   })
   // development: false keeps Bun's error page (with stack traces) away from clients.
@@ -75,8 +78,11 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
     sessions,
     adminToken,
     adminTokenGenerated: config.ADMIN_TOKEN === undefined,
-    async stop(graceMs = config.SHUTDOWN_GRACE_MS) {
-      accepting = false
+    async stop(graceMs = config.SHUTDOWN_GRACE_MS, drainMs = config.SHUTDOWN_DRAIN_MS) {
+      ready = false
+      // A balancer sees the 503 only at its next /readyz poll; until it takes this node out, new requests
+      // still arrive and are served as usual.
+      if (drainMs > 0) await Bun.sleep(drainMs)
       let timer: ReturnType<typeof setTimeout> | undefined
       const graceOver = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, graceMs)

@@ -3,20 +3,30 @@ import { botKeyOf } from '../src/pool/pool.ts'
 import { startStack, waitFor, type Stack } from './support/stack.ts'
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789'
+/** A service with alpha logged in twice, one Discord REST call made and a health check done. */
+async function startAdminStack(): Promise<{ stack: Stack; alpha: string }> {
+  const started = await startStack({ ADMIN_TOKEN, WORKER_TEST_HOOKS: '1', HEALTH_CHECK_INTERVAL_MS: '100', RESTART_BACKOFF_BASE_MS: '50' })
+  const session = (await started.login(started.discord.tokens.alpha)).sessionId
+  await started.login(started.discord.tokens.alpha)
+  await started.get(`/api/members?guildId=${started.discord.world.ids.bigGuild}&limit=5`, session) // one Discord REST call
+  await started.service.pool.checkHealth()
+  return { stack: started, alpha: session }
+}
+
+// The tests on this stack only read; the ones that restart or stop the bot take a stack of their own, so any
+// test runs alone or in any order.
 let stack: Stack
 let alpha: string
 beforeAll(async () => {
-  stack = await startStack({ ADMIN_TOKEN, WORKER_TEST_HOOKS: '1', HEALTH_CHECK_INTERVAL_MS: '100', RESTART_BACKOFF_BASE_MS: '50' })
-  alpha = (await stack.login(stack.discord.tokens.alpha)).sessionId
-  await stack.login(stack.discord.tokens.alpha)
-  await stack.get(`/api/members?guildId=${stack.discord.world.ids.bigGuild}&limit=5`, alpha) // one Discord REST call
-  await stack.service.pool.checkHealth()
+  ;({ stack, alpha } = await startAdminStack())
 })
 afterAll(() => stack.stop())
 
-const admin = (method: string, path: string) =>
-  stack.request(method, path, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
-const alphaWorkerId = () => stack.service.pool.get(botKeyOf(stack.discord.tokens.alpha))!.workerId
+const adminOn = (on: Stack) => (method: string, path: string) =>
+  on.request(method, path, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+const admin = (method: string, path: string) => adminOn(stack)(method, path)
+const alphaWorkerIdOn = (on: Stack) => on.service.pool.get(botKeyOf(on.discord.tokens.alpha))!.workerId
+const alphaWorkerId = () => alphaWorkerIdOn(stack)
 
 describe('admin API', () => {
   test('admin routes need Authorization: Bearer <ADMIN_TOKEN>', async () => {
@@ -54,11 +64,17 @@ describe('admin API', () => {
   })
 
   test('POST /admin/workers/:id/restart gives the bot a fresh worker; its sessions carry on', async () => {
-    const reply = await admin('POST', `/admin/workers/${alphaWorkerId()}/restart`)
-    expect(reply.status).toBe(200)
-    expect(reply.json.state).toBe('ready')
-    expect(reply.json.restarts).toBe(1)
-    expect((await stack.get('/api/session', alpha)).status).toBe(200)
+    const own = await startAdminStack()
+    try {
+      const reply = await adminOn(own.stack)('POST', `/admin/workers/${alphaWorkerIdOn(own.stack)}/restart`)
+      expect(reply.status).toBe(200)
+      expect(reply.json.state).toBe('ready')
+      expect(reply.json.restarts).toBe(1)
+      expect((await own.stack.get('/api/session', own.alpha)).status).toBe(200)
+      expect((await adminOn(own.stack)('GET', '/metrics')).text).toContain('botvisor_worker_restarts_total{cause="admin"} 1')
+    } finally {
+      await own.stack.stop()
+    }
   })
 
   test('GET /admin/health: totals by state, event-loop lag, memory and the invalid-request budget', async () => {
@@ -73,6 +89,7 @@ describe('admin API', () => {
 
   test('GET /metrics is Prometheus text, guarded like admin, labelled by bot id and never by session', async () => {
     expect((await stack.get('/metrics')).status).toBe(401)
+    expect((await stack.get('/api/session', alpha)).status).toBe(200)
     const reply = await admin('GET', '/metrics')
     expect(reply.status).toBe(200)
     expect(reply.headers.get('content-type')).toContain('text/plain')
@@ -82,7 +99,6 @@ describe('admin API', () => {
       'botvisor_http_requests_total{method="GET",route="/api/session",status="200"}',
       'botvisor_http_request_duration_seconds_bucket',
       'botvisor_worker_rpc_duration_seconds_bucket',
-      'botvisor_worker_restarts_total{cause="admin"} 1',
       `botvisor_discord_rest_calls{bot="${botId}"}`,
       `botvisor_gateway_ping_ms{bot="${botId}"}`,
       'botvisor_discord_invalid_requests_window',
@@ -93,12 +109,17 @@ describe('admin API', () => {
   })
 
   test('DELETE /admin/workers/:id stops the bot and ends its sessions', async () => {
-    const reply = await admin('DELETE', `/admin/workers/${alphaWorkerId()}`)
-    expect(reply.status).toBe(200)
-    expect(reply.json.sessionsEnded).toBe(2)
-    expect((await stack.get('/api/guilds', alpha)).status).toBe(401)
-    await waitFor(() => (stack.discord.counters().openConnections.alpha ?? 0) === 0)
-    expect((await admin('GET', '/admin/workers')).json).toHaveLength(0)
+    const own = await startAdminStack()
+    try {
+      const reply = await adminOn(own.stack)('DELETE', `/admin/workers/${alphaWorkerIdOn(own.stack)}`)
+      expect(reply.status).toBe(200)
+      expect(reply.json.sessionsEnded).toBe(2)
+      expect((await own.stack.get('/api/guilds', own.alpha)).status).toBe(401)
+      await waitFor(() => (own.stack.discord.counters().openConnections.alpha ?? 0) === 0)
+      expect((await adminOn(own.stack)('GET', '/admin/workers')).json).toHaveLength(0)
+    } finally {
+      await own.stack.stop()
+    }
   })
 
   test('GET /readyz answers ready while the service takes traffic', async () => {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { startStack, waitFor, type Stack } from './support/stack.ts'
 
+// Each test logs in what it needs and logs out what it must see stopped: any one runs alone or in any order.
 let stack: Stack
-const betaSessions: string[] = []
 beforeAll(async () => {
-  stack = await startStack({ MAX_BOTS: '3' })
+  stack = await startStack()
 })
 afterAll(() => stack.stop())
 
@@ -23,7 +23,6 @@ describe('POST /api/auth/login and /api/auth/logout', () => {
     const token = stack.discord.tokens.beta
     const before = stack.discord.counters().identifies.beta ?? 0
     const [first, second] = await Promise.all([stack.login(token), stack.login(token)])
-    betaSessions.push(first.sessionId, second.sessionId)
     expect(first.sessionId).not.toBe(second.sessionId)
     expect(stack.discord.counters().identifies.beta).toBe(before + 1)
     expect(stack.discord.counters().openConnections.beta).toBe(1)
@@ -31,6 +30,8 @@ describe('POST /api/auth/login and /api/auth/logout', () => {
     // both sessions work
     expect((await stack.get('/api/guilds', first.sessionId)).status).toBe(200)
     expect((await stack.get('/api/guilds', second.sessionId)).status).toBe(200)
+    for (const { sessionId } of [first, second]) await stack.post('/api/auth/logout', {}, sessionId)
+    await waitFor(() => (stack.discord.counters().openConnections.beta ?? 0) === 0)
   })
 
   test('a token Discord rejects is a 401 and leaves no worker behind', async () => {
@@ -55,11 +56,17 @@ describe('POST /api/auth/login and /api/auth/logout', () => {
   })
 
   test('MAX_BOTS reached: a new bot gets 503 saying so', async () => {
-    // alpha, beta and gamma run; MAX_BOTS is 3
-    const reply = await stack.post('/api/auth/login', { token: stack.discord.tokens.solo })
-    expect(reply.status).toBe(503)
-    expect(reply.json.code).toBe('capacity_reached')
-    expect(reply.json.error).toContain('3 bots')
+    const full = await startStack({ MAX_BOTS: '2' })
+    try {
+      await full.login(full.discord.tokens.alpha)
+      await full.login(full.discord.tokens.beta)
+      const reply = await full.post('/api/auth/login', { token: full.discord.tokens.solo })
+      expect(reply.status).toBe(503)
+      expect(reply.json.code).toBe('capacity_reached')
+      expect(reply.json.error).toContain('2 bots')
+    } finally {
+      await full.stop()
+    }
   })
 
   test('GET /api/session shows the bot and the session state', async () => {
@@ -79,10 +86,12 @@ describe('POST /api/auth/login and /api/auth/logout', () => {
   })
 
   test("logout ends the session; the bot's worker stops when its last session ends", async () => {
-    const botId = stack.discord.world.bots.beta.user.id
+    const botId = stack.discord.world.bots.solo.user.id
     const running = () => stack.service.pool.list().some((bot) => bot.identity.botId === botId)
-    const [first, ...others] = betaSessions
-    expect(first).toBeDefined()
+    const [first, ...others] = [
+      (await stack.login(stack.discord.tokens.solo)).sessionId,
+      (await stack.login(stack.discord.tokens.solo)).sessionId,
+    ]
 
     const out = await stack.post('/api/auth/logout', {}, first)
     expect(out.status).toBe(200)
@@ -92,7 +101,7 @@ describe('POST /api/auth/login and /api/auth/logout', () => {
 
     for (const sessionId of others) expect((await stack.post('/api/auth/logout', {}, sessionId)).status).toBe(200)
     expect(running()).toBe(false)
-    await waitFor(() => stack.discord.counters().openConnections.beta === 0)
+    await waitFor(() => stack.discord.counters().openConnections.solo === 0)
   })
 })
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { waitFor } from './support/stack.ts'
+import { waitFor, withDeadline } from './support/stack.ts'
 
 describe('bun run demo', () => {
   test('starts the fake Discord and the service, prints demo tokens and a curl line that works', async () => {
@@ -9,13 +9,14 @@ describe('bun run demo', () => {
       stdout: 'pipe',
     })
     try {
-      const reader = child.stdout.getReader()
+      // read in the background: a read() awaited inside waitFor could outlive its deadline
       let output = ''
-      await waitFor(async () => {
-        const chunk = await reader.read()
-        output += new TextDecoder().decode(chunk.value)
-        return output.includes('API docs')
-      }, { timeoutMs: 15_000 })
+      void (async () => {
+        const reader = child.stdout.getReader()
+        const decoder = new TextDecoder()
+        for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) output += decoder.decode(chunk.value)
+      })()
+      await waitFor(() => output.includes('API docs'), { timeoutMs: 15_000 })
       const apiUrl = /API on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1]
       const token = /"token":"([^"]+)"/.exec(output)?.[1]
       expect(apiUrl).toBeDefined()
@@ -30,7 +31,11 @@ describe('bun run demo', () => {
       expect((await fetch(`${apiUrl}/api/guilds`, { headers: { authorization: sessionId } })).status).toBe(200)
     } finally {
       child.kill('SIGINT')
-      expect(await child.exited).toBe(0)
+      const code = await withDeadline(child.exited, 15_000, 'the demo exiting on SIGINT').catch((err: unknown) => {
+        child.kill('SIGKILL')
+        throw err
+      })
+      expect(code).toBe(0)
     }
   })
 })

@@ -1,6 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
+import type { Subprocess } from 'bun'
 import { startFakeDiscord, type FakeDiscord } from '../fake-discord/index.ts'
-import { waitFor } from './support/stack.ts'
+import { readdirSync, readFileSync } from 'node:fs'
+import { waitFor, withDeadline } from './support/stack.ts'
 
 let discord: FakeDiscord
 beforeAll(async () => {
@@ -8,26 +10,72 @@ beforeAll(async () => {
 })
 afterAll(() => discord.stop())
 
+// A test that fails half-way must not leave its service running: each child it started is killed, by pid.
+const started: Subprocess[] = []
+afterEach(() => {
+  for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+})
+
 async function drain(stream: ReadableStream<Uint8Array>, onText: (text: string) => void) {
   const reader = stream.getReader()
   const decoder = new TextDecoder()
   for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) onText(decoder.decode(chunk.value))
 }
 
-/** The real entry point in its own process, as `npm start` runs it. */
-async function startMain(env: Record<string, string>) {
-  const child = Bun.spawn([process.execPath, 'src/main.ts'], {
+/** The real entry point in its own process: `bun src/main.ts`, or `npm start` exactly as users type it. */
+async function startMain(env: Record<string, string>, command: string[] = [process.execPath, 'src/main.ts']) {
+  const child = Bun.spawn(command, {
     cwd: `${import.meta.dir}/..`,
     env: { ...Bun.env, PORT: '0', DISCORD_API_URL: discord.apiUrl, LOG_LEVEL: 'info', ...env },
+    stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',
   })
+  started.push(child)
   let stdout = ''
   let stderr = ''
   void drain(child.stdout, (text) => (stdout += text))
   void drain(child.stderr, (text) => (stderr += text))
   const url = await waitFor(() => /"url":"(http:[^"]+)"/.exec(stdout)?.[1], { timeoutMs: 10_000 })
   return { child, url, output: () => ({ stdout, stderr }) }
+}
+
+/** Every wait on another process is bounded: a child that ignores its signal fails the test instead of hanging it. */
+const exitCode = (child: { exited: Promise<number> }) => withDeadline(child.exited, 20_000, 'the process exiting')
+
+async function loginOver(url: string, token: string): Promise<string> {
+  const res = await withDeadline(
+    fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) }),
+    20_000,
+    'login',
+  )
+  expect(res.status).toBe(200)
+  return ((await res.json()) as { sessionId: string }).sessionId
+}
+
+/** Pids whose parent is `pid`, read from /proc/<pid>/stat (the 4th field, after the parenthesised name). */
+function childrenOf(pid: number): number[] {
+  const found: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(entry))
+    } catch {
+      // the process ended while we listed
+    }
+  }
+  return found
+}
+
+/** Alive and not a zombie: a zombie has exited and holds no port or socket. */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
 }
 
 describe('graceful shutdown', () => {
@@ -52,10 +100,10 @@ describe('graceful shutdown', () => {
     const ready = await fetch(`${main.url}/readyz`).then((res) => res.status, () => 'refused')
     expect(ready).not.toBe(200)
 
-    const reply = await inFlight
+    const reply = await withDeadline(inFlight, 20_000, 'the in-flight request')
     expect(reply.status).toBe(200)
     expect(((await reply.json()) as unknown[]).length).toBe(5)
-    expect(await main.child.exited).toBe(0)
+    expect(await exitCode(main.child)).toBe(0)
     // the bot's client was destroyed: its gateway connection is closed, no orphan left behind
     expect(discord.counters().openConnections.alpha ?? 0).toBe(0)
     expect(main.output().stdout).toContain('shutting down')
@@ -77,10 +125,11 @@ describe('graceful shutdown', () => {
     main.child.kill('SIGTERM')
     await waitFor(() => main.output().stdout.includes('shutting down'))
     main.child.kill('SIGTERM')
-    expect(await main.child.exited).toBe(1)
+    expect(await exitCode(main.child)).toBe(1)
     expect(main.output().stdout).toContain('second signal')
-    await stuck
+    await withDeadline(stuck, 20_000, 'the cut-off request')
     discord.control.clearFaults()
+    await waitFor(() => (discord.counters().openConnections.beta ?? 0) === 0) // gone with the process
   })
 
   test('without ADMIN_TOKEN one is generated and printed once, on stderr, never in the log', async () => {
@@ -92,9 +141,49 @@ describe('graceful shutdown', () => {
       expect(admin.status).toBe(200)
       await fetch(`${main.url}/admin/workers`, { headers: { authorization: 'Bearer wrong' } })
       main.child.kill('SIGTERM')
-      expect(await main.child.exited).toBe(0)
+      expect(await exitCode(main.child)).toBe(0)
       expect(main.output().stdout).not.toContain(token!)
       expect(main.output().stderr.split(token!).length - 1).toBe(1)
+    } finally {
+      main.child.kill('SIGKILL')
+    }
+  })
+
+  for (const [signal, bot] of [['SIGTERM', 'gamma'], ['SIGINT', 'solo']] as const) {
+    test(`npm start: ${signal} to the npm process reaches the service, which logs its bots out and exits 0, leaving no process`, async () => {
+      const main = await startMain({}, ['npm', 'start'])
+      const services = [...childrenOf(main.child.pid), ...childrenOf(main.child.pid).flatMap(childrenOf)]
+      try {
+        await loginOver(main.url, discord.tokens[bot])
+        expect(discord.counters().openConnections[bot]).toBe(1)
+        expect(services).toHaveLength(1) // npm → bun: the start script execs, no shell in between
+        main.child.kill(signal)
+        expect(await exitCode(main.child)).toBe(0)
+        expect(main.output().stdout).toContain(`"signal":"${signal}"`)
+        await waitFor(() => (discord.counters().openConnections[bot] ?? 0) === 0)
+        await waitFor(() => !isRunning(services[0]!))
+      } finally {
+        main.child.kill('SIGKILL')
+        // a failed run must not leave the service behind: only the processes this test started, by pid
+        for (const pid of services) if (isRunning(pid)) process.kill(pid, 'SIGKILL')
+      }
+    })
+  }
+
+  test('SHUTDOWN_DRAIN_MS: after SIGTERM /readyz answers 503 while requests on new connections are still served', async () => {
+    const main = await startMain({ SHUTDOWN_DRAIN_MS: '600000' })
+    try {
+      const sessionId = await loginOver(main.url, discord.tokens.alpha)
+      main.child.kill('SIGTERM')
+      await waitFor(async () => (await fetch(`${main.url}/readyz`, { keepalive: false })).status === 503, { timeoutMs: 10_000 })
+      const guilds = await fetch(`${main.url}/api/guilds`, { headers: { authorization: sessionId }, keepalive: false })
+      expect(guilds.status).toBe(200)
+      const channels = await fetch(`${main.url}/api/channels?guildId=${discord.world.ids.bigGuild}`, { headers: { authorization: sessionId }, keepalive: false })
+      expect(channels.status).toBe(200)
+      expect(main.output().stdout).toContain('still serving while draining')
+      main.child.kill('SIGTERM') // a second signal ends the drain at once
+      expect(await exitCode(main.child)).toBe(1)
+      await waitFor(() => (discord.counters().openConnections.alpha ?? 0) === 0) // gone with the process
     } finally {
       main.child.kill('SIGKILL')
     }
@@ -106,7 +195,7 @@ describe('graceful shutdown', () => {
       env: { ...Bun.env, PORT: 'nope' },
       stderr: 'pipe',
     })
-    expect(await child.exited).toBe(1)
+    expect(await exitCode(child)).toBe(1)
     expect(await new Response(child.stderr).text()).toContain('PORT')
   })
 })

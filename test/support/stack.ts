@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
 import { loadConfig } from '../../src/config.ts'
 import { createLogger } from '../../src/log.ts'
@@ -23,7 +24,14 @@ export type Stack = {
   stop(): Promise<void>
 }
 
+/**
+ * Worker threads cannot be told apart by stack, and a test may start a second stack inside the first (whose pool
+ * may spawn meanwhile): the count is checked when the last live stack stops, against the level before the first.
+ */
+const threadBook = { liveStacks: 0, before: null as number | null }
+
 export async function startStack(env: Record<string, string> = {}, options: { sessions?: SessionStore } = {}): Promise<Stack> {
+  if (threadBook.liveStacks++ === 0) threadBook.before = countWorkerThreads()
   const discord = await startFakeDiscord({ port: 0 })
   const logs: string[] = []
   const bodies: string[] = []
@@ -79,15 +87,70 @@ export async function startStack(env: Record<string, string> = {}, options: { se
       return { sessionId: reply.json.sessionId as string, reply }
     },
     async stop() {
+      const last = --threadBook.liveStacks === 0
       await service.stop()
-      await discord.stop()
-      const left = service.pool.list().length
-      if (left > 0) throw new Error(`${left} bot worker(s) left running after stop`)
+      // Read the world, not the pool that stop() has just emptied: Discord's side of each bot's gateway
+      // connection and the worker threads that exist in this process.
+      try {
+        await waitFor(() => openGatewayConnections(discord) === 0, { timeoutMs: 10_000 })
+      } catch {
+        throw new Error(`${openGatewayConnections(discord)} gateway connection(s) still open at the fake Discord after stop`)
+      } finally {
+        await discord.stop()
+      }
+      const before = threadBook.before
+      if (!last || before === null) return
+      try {
+        await waitFor(() => (countWorkerThreads() ?? 0) <= before, { timeoutMs: 10_000 })
+      } catch {
+        throw new Error(`${countWorkerThreads()} worker thread(s) alive after stop, ${before} before the stack started`)
+      }
     },
   }
 }
 
-/** Polls until check() passes or the bound runs out; no sleeps standing in for synchronisation. */
+const sumOf = (levels: Partial<Record<string, number>>) => Object.values(levels).reduce<number>((sum, n) => sum + (n ?? 0), 0)
+const openGatewayConnections = (discord: FakeDiscord) => sumOf(discord.counters().openConnections)
+
+/**
+ * Bun names each Worker's thread "Worker" (/proc/self/task/<tid>/comm); counting them sees a worker the pool has
+ * forgotten but never terminated. null where /proc is missing (not Linux): the check is then skipped.
+ */
+export function countWorkerThreads(): number | null {
+  let tasks: string[]
+  try {
+    tasks = readdirSync('/proc/self/task')
+  } catch {
+    return null
+  }
+  let workers = 0
+  for (const task of tasks) {
+    try {
+      if (readFileSync(`/proc/self/task/${task}/comm`, 'utf8').trim() === 'Worker') workers++
+    } catch {
+      // the thread ended between the listing and the read: it is not alive
+    }
+  }
+  return workers
+}
+
+/** Settles like `work`, or rejects once `ms` have passed: a wait that cannot hang. */
+export async function withDeadline<T>(work: Promise<T>, ms: number, what = 'operation'): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), Math.max(0, ms))
+  })
+  try {
+    return await Promise.race([work, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * Polls until check() passes or the bound runs out; no sleeps standing in for synchronisation. Each check is
+ * raced against the time left, so a check that itself hangs (a read that never returns) still ends the wait.
+ */
 export async function waitFor<T>(
   check: () => T | Promise<T>,
   { timeoutMs = 5000, intervalMs = 20 } = {},
@@ -96,12 +159,12 @@ export async function waitFor<T>(
   let lastError: unknown
   while (Date.now() < deadline) {
     try {
-      const value = await check()
+      const value = await withDeadline(Promise.resolve().then(check), deadline - Date.now(), 'a waitFor check')
       if (value) return value as Exclude<T, undefined | null | false>
     } catch (err) {
       lastError = err
     }
-    await Bun.sleep(intervalMs)
+    await Bun.sleep(Math.min(intervalMs, Math.max(0, deadline - Date.now())))
   }
   throw lastError instanceof Error ? lastError : new Error(`condition not met within ${timeoutMs} ms`)
 }

@@ -1,0 +1,78 @@
+import { loadConfig } from '../src/config.ts'
+import { createLogger } from '../src/log.ts'
+import { botKeyOf } from '../src/pool/pool.ts'
+import { startService } from '../src/service.ts'
+import { announce, exitWithParent, serveControl } from './child.ts'
+
+/**
+ * `bun bench/soak-service.ts <apiUrl> <maxBots>`: the real service alone in its process for `bun run bench --soak`.
+ * Its loopback control API (bench only, never part of the service) reports what the soak prints per minute:
+ * this thread's heap (the gateway's; each worker has its own), the process RSS, the event-loop lag seen by a
+ * 10 ms timer since the last look, and runs a full GC on request (Bun.gc(true) reaches only this thread's heap).
+ */
+export type SoakServiceInfo = { url: string; controlUrl: string }
+export type SoakSample = { heapBytes: number; rssBytes: number; lagP99Ms: number; lagMaxMs: number; lagSamples: number[] }
+
+const [apiUrl, maxBots = '100'] = process.argv.slice(2)
+if (!apiUrl) throw new Error('usage: soak-service.ts <apiUrl> [maxBots]')
+
+const config = loadConfig({
+  PORT: '0',
+  HOST: '127.0.0.1',
+  DISCORD_API_URL: apiUrl,
+  LOG_LEVEL: 'silent',
+  MAX_BOTS: maxBots,
+  WORKER_TEST_HOOKS: '1',
+})
+const service = startService(config, createLogger('silent'))
+
+// How late a 10 ms timer fires: every request waits at least this long behind whatever holds the thread.
+const LAG_TICK_MS = 10
+let lagSamples: number[] = []
+let expected = performance.now() + LAG_TICK_MS
+const lagTimer = setInterval(() => {
+  const now = performance.now()
+  lagSamples.push(Math.max(0, now - expected))
+  expected = now + LAG_TICK_MS
+}, LAG_TICK_MS)
+
+const p99 = (values: number[]) => {
+  if (values.length === 0) return 0
+  const sorted = values.toSorted((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0
+}
+
+const controlUrl = serveControl({
+  sample(body) {
+    if ((body as { gc?: boolean } | undefined)?.gc) Bun.gc(true)
+    const taken = lagSamples
+    lagSamples = []
+    const memory = process.memoryUsage()
+    return {
+      heapBytes: memory.heapUsed,
+      rssBytes: memory.rss,
+      lagP99Ms: p99(taken),
+      lagMaxMs: taken.reduce((max, v) => Math.max(max, v), 0),
+      lagSamples: taken.map((v) => Math.round(v * 10) / 10),
+    } satisfies SoakSample
+  },
+  async crash(body) {
+    const { token } = body as { token: string }
+    const bot = service.pool.get(botKeyOf(token))
+    if (!bot) throw new Error('no such bot')
+    // the worker may die before it answers: either way the crash is under way
+    await bot.call((worker) => worker.injectFault('exit')).catch(() => {})
+    // answer once the supervisor saw the worker go, so "ready again" afterwards means the new worker
+    for (const deadline = Date.now() + 5_000; bot.state() === 'ready' && Date.now() < deadline; ) await Bun.sleep(1)
+    return { state: bot.state() }
+  },
+  state(body) {
+    const bot = service.pool.get(botKeyOf((body as { token: string }).token))
+    return { state: bot?.state() ?? null }
+  },
+})
+exitWithParent(async () => {
+  clearInterval(lagTimer)
+  await service.stop(1_000)
+})
+announce({ url: service.url, controlUrl } satisfies SoakServiceInfo)
