@@ -21,7 +21,11 @@ const result = await autocannon({
       setupRequest: (request) => {
         next = (next + 1) % spec.requests.length
         const { session, path, body } = spec.requests[next] ?? { session: '', path: '/' }
-        const headers = { ...request.headers, authorization: session, ...(body ? { 'content-type': 'application/json' } : {}) }
+        const headers = {
+          ...request.headers,
+          authorization: session,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        }
         return { ...request, path, headers, ...(body ? { body } : {}) }
       },
     },

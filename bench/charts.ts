@@ -42,7 +42,11 @@ export function throughputChart(r: BenchResults): string {
     data: steps.map(() => Math.round(value)),
   })
   return renderSvg({
-    ...common('Throughput vs logged-in bots', `${r.tools.throughput}, ${r.settings.connections} connections, ${r.settings.durationS} s per point · ${r.date.slice(0, 10)}`, steps),
+    ...common(
+      'Throughput vs logged-in bots',
+      `${r.tools.throughput}, ${r.settings.connections} connections, ${r.settings.durationS} s per point · ${r.date.slice(0, 10)}`,
+      steps,
+    ),
     color: ['#1f77b4', '#2ca02c', '#d62728', '#1f77b4', '#2ca02c', '#d62728', '#7f7f7f', '#bcbd22'],
     yAxis: { type: 'log', name: 'requests/s', min: 10 },
     series: [

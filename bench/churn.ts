@@ -20,9 +20,17 @@ const tokens = [...banner.matchAll(/^ {2}(alpha|beta|gamma|solo)\s+(\S+)$/gm)].m
 if (!apiUrl || tokens.length === 0) throw new Error(`could not read the fake Discord's banner:\n${banner}`)
 
 const passThrough = Object.fromEntries(
-  ['IDLE_WORKERS', 'WARM_SPARE_WORKERS', 'LOGIN_CONCURRENCY'].flatMap((key) => (Bun.env[key] ? [[key, Bun.env[key]]] : [])),
+  ['IDLE_WORKERS', 'WARM_SPARE_WORKERS', 'LOGIN_CONCURRENCY'].flatMap((key) =>
+    Bun.env[key] ? [[key, Bun.env[key]]] : [],
+  ),
 )
-const config = loadConfig({ PORT: '0', DISCORD_API_URL: apiUrl, LOG_LEVEL: 'silent', METRICS_PUBLIC: '1', ...passThrough })
+const config = loadConfig({
+  PORT: '0',
+  DISCORD_API_URL: apiUrl,
+  LOG_LEVEL: 'silent',
+  METRICS_PUBLIC: '1',
+  ...passThrough,
+})
 const service = startService(config, createLogger('silent'))
 
 async function cycle(token: string) {
@@ -32,8 +40,12 @@ async function cycle(token: string) {
     body: JSON.stringify({ token }),
   })
   const body = (await login.json()) as { sessionId?: string }
-  if (login.status !== 200 || !body.sessionId) throw new Error(`login answered ${login.status}: ${JSON.stringify(body)}`)
-  const logout = await fetch(`${service.url}/api/auth/logout`, { method: 'POST', headers: { authorization: body.sessionId } })
+  if (login.status !== 200 || !body.sessionId)
+    throw new Error(`login answered ${login.status}: ${JSON.stringify(body)}`)
+  const logout = await fetch(`${service.url}/api/auth/logout`, {
+    method: 'POST',
+    headers: { authorization: body.sessionId },
+  })
   if (logout.status !== 200) throw new Error(`logout answered ${logout.status}`)
   await logout.arrayBuffer()
 }
@@ -58,7 +70,9 @@ try {
     await cycle(tokens[done % tokens.length] as string)
     if (done % Math.max(1, Math.floor(CYCLES / 4)) === 0 || done === CYCLES) {
       const now = await measure()
-      console.log(`${String(done).padStart(8)} ${mb(now.rssMb)}   ${mb(now.heapMb)}   ${mb(now.rssMb - base.rssMb)}  ${mb(now.heapMb - base.heapMb)}`)
+      console.log(
+        `${String(done).padStart(8)} ${mb(now.rssMb)}   ${mb(now.heapMb)}   ${mb(now.rssMb - base.rssMb)}  ${mb(now.heapMb - base.heapMb)}`,
+      )
     }
   }
   console.log(`  ${((performance.now() - startedAt) / CYCLES).toFixed(0)} ms per cycle`)

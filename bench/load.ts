@@ -30,7 +30,15 @@ export type LoadResult = {
   errors: number
 }
 
-type RawResult = { requests: number; durationUs: number; p50Us: number; p99Us: number; maxUs: number; non2xx: number; errors: number }
+type RawResult = {
+  requests: number
+  durationUs: number
+  p50Us: number
+  p99Us: number
+  maxUs: number
+  non2xx: number
+  errors: number
+}
 
 const BENCH_DIR = new URL('.', import.meta.url).pathname
 
@@ -68,8 +76,20 @@ async function runWrk(group: ProcessGroup, spec: LoadSpec): Promise<RawResult> {
     if (!Number.isInteger(spec.durationS) || spec.durationS < 1) throw new Error('wrk runs whole seconds')
     // one wrk thread: the second core is the server's; a second thread measured no more on this machine
     const out = await group.run(
-      ['wrk', '-t1', `-c${spec.connections}`, `-d${spec.durationS}s`, '--timeout', '10s', '-s', `${BENCH_DIR}wrk.lua`,
-        spec.url, '--', requestsFile, spec.method],
+      [
+        'wrk',
+        '-t1',
+        `-c${spec.connections}`,
+        `-d${spec.durationS}s`,
+        '--timeout',
+        '10s',
+        '-s',
+        `${BENCH_DIR}wrk.lua`,
+        spec.url,
+        '--',
+        requestsFile,
+        spec.method,
+      ],
       timeoutFor(spec),
     )
     return parseResult(out)
@@ -79,7 +99,10 @@ async function runWrk(group: ProcessGroup, spec: LoadSpec): Promise<RawResult> {
 }
 
 async function runAutocannon(group: ProcessGroup, spec: LoadSpec): Promise<RawResult> {
-  const out = await group.run([process.execPath, `${BENCH_DIR}autocannon-runner.ts`, JSON.stringify(spec)], timeoutFor(spec))
+  const out = await group.run(
+    [process.execPath, `${BENCH_DIR}autocannon-runner.ts`, JSON.stringify(spec)],
+    timeoutFor(spec),
+  )
   return parseResult(out)
 }
 

@@ -37,13 +37,19 @@ export async function measureMemory(
     const pass: MemoryPass = { baselineRssBytes, rssBytes: [], loginLatenciesMs: [], loginWallMs: 0 }
     let loggedIn = 0
     for (const count of plan.steps) {
-      const run = await loginAll(child.info.url, design.bots.slice(loggedIn, count).map((bot) => bot.token), plan.loginConcurrency)
+      const run = await loginAll(
+        child.info.url,
+        design.bots.slice(loggedIn, count).map((bot) => bot.token),
+        plan.loginConcurrency,
+      )
       loggedIn = count
       pass.loginLatenciesMs.push(...run.latenciesMs)
       pass.loginWallMs += run.wallMs
       const rss = await rssOf(child.info.controlUrl, plan.settleMs)
       pass.rssBytes.push(rss)
-      say(`  ${design.who}: ${count} bots, logins ${Math.round(run.wallMs)} ms, RSS ${(rss / 1_048_576).toFixed(0)} MB, ${((rss - baselineRssBytes) / count / 1_048_576).toFixed(2)} MB per bot`)
+      say(
+        `  ${design.who}: ${count} bots, logins ${Math.round(run.wallMs)} ms, RSS ${(rss / 1_048_576).toFixed(0)} MB, ${((rss - baselineRssBytes) / count / 1_048_576).toFixed(2)} MB per bot`,
+      )
     }
     return pass
   } finally {

@@ -4,14 +4,28 @@ import { join } from 'node:path'
 import type { LimitInfo } from './limit-server.ts'
 import { runLoad, type LoadResult } from './load.ts'
 import type { DesignStep } from './results.ts'
-import { fixedRates, measure, ROUTE_LABELS, ROUTES, type BenchContext, type Logged, type Measured, type Route } from './scenarios.ts'
+import {
+  fixedRates,
+  measure,
+  ROUTE_LABELS,
+  ROUTES,
+  type BenchContext,
+  type Logged,
+  type Measured,
+  type Route,
+} from './scenarios.ts'
 
 const say = (line: string) => process.stderr.write(`${line}\n`)
 const brief = (m: Measured) =>
   `${Math.round(m.rps)} req/s, p50 ${m.p50Ms.toFixed(2)} ms, p99 ${m.p99Ms.toFixed(2)} ms, ${m.non2xx + m.errors} failed, ${m.restPerRequest.toFixed(2)} REST/req, ${m.discord429} × 429`
 
 /** Every route at full speed, then the fixed offered rates, over the bots logged in so far. */
-export async function measureDesign(ctx: BenchContext, name: string, url: string, logged: readonly Logged[]): Promise<Omit<DesignStep, 'rssBytes' | 'rssPerBotBytes'>> {
+export async function measureDesign(
+  ctx: BenchContext,
+  name: string,
+  url: string,
+  logged: readonly Logged[],
+): Promise<Omit<DesignStep, 'rssBytes' | 'rssPerBotBytes'>> {
   const max = {} as Record<Route, Measured>
   for (const route of ROUTES) {
     max[route] = await measure(ctx, url, route, logged)
@@ -45,12 +59,19 @@ export async function measureLimit(ctx: BenchContext, serviceUrl: string, first:
   const server = await ctx.group.start<LimitInfo>('limit-server.ts', [...files])
   try {
     const run = async (path: string): Promise<LoadResult> => {
-      const spec = { url: server.info.url, method: 'GET' as const, requests: [{ session: '-', path }], connections: ctx.connections }
+      const spec = {
+        url: server.info.url,
+        method: 'GET' as const,
+        requests: [{ session: '-', path }],
+        connections: ctx.connections,
+      }
       await runLoad(ctx.group, { ...spec, durationS: ctx.warmupS })
       return runLoad(ctx.group, { ...spec, durationS: ctx.durationS })
     }
     const limit = { channels: await run('/api/channels'), messages: await run('/api/messages') }
-    say(`  limit: channels ${Math.round(limit.channels.rps)} req/s (${channels.length} B), messages ${Math.round(limit.messages.rps)} req/s (${messages.length} B)`)
+    say(
+      `  limit: channels ${Math.round(limit.channels.rps)} req/s (${channels.length} B), messages ${Math.round(limit.messages.rps)} req/s (${messages.length} B)`,
+    )
     return { limit, bodies: { channelsBytes: channels.length, messagesBytes: messages.length } }
   } finally {
     await server.stop()
@@ -65,14 +86,18 @@ export async function measureLimit(ctx: BenchContext, serviceUrl: string, first:
  */
 export async function timeCrashRecovery(controlUrl: string, serviceUrl: string, target: Logged): Promise<number> {
   const startedAt = performance.now()
-  const crash = await fetch(`${controlUrl}/crash`, { method: 'POST', body: JSON.stringify({ token: target.bot.token }) })
+  const crash = await fetch(`${controlUrl}/crash`, {
+    method: 'POST',
+    body: JSON.stringify({ token: target.bot.token }),
+  })
   if (crash.status !== 200) throw new Error(`crash failed: ${await crash.text()}`)
   const path = `/api/messages?channelId=${target.bot.channelId}&limit=1`
   for (;;) {
     const res = await fetch(`${serviceUrl}${path}`, { headers: { authorization: target.session } })
     await res.arrayBuffer()
     if (res.status === 200) return performance.now() - startedAt
-    if (performance.now() - startedAt > 30_000) throw new Error(`the bot did not answer within 30 s of its crash (last ${res.status})`)
+    if (performance.now() - startedAt > 30_000)
+      throw new Error(`the bot did not answer within 30 s of its crash (last ${res.status})`)
     await Bun.sleep(5)
   }
 }

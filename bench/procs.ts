@@ -4,7 +4,11 @@ export type Child<Info> = { pid: number; info: Info; stop(): Promise<void> }
 
 export type ProcessGroup = {
   /** Starts `bun <script> <args>` and waits for the JSON line it announces itself with. */
-  start<Info>(script: string, args?: string[], options?: { timeoutMs?: number; bunFlags?: string[] }): Promise<Child<Info>>
+  start<Info>(
+    script: string,
+    args?: string[],
+    options?: { timeoutMs?: number; bunFlags?: string[] },
+  ): Promise<Child<Info>>
   /** Runs a command to its end (wrk, the autocannon runner) and returns its stdout. */
   run(cmd: string[], timeoutMs: number): Promise<string>
   /** Ends every process this group started and is still running, by its pid. */
@@ -27,7 +31,11 @@ export function createProcessGroup(): ProcessGroup {
   }
 
   return {
-    async start<Info>(script: string, args: string[] = [], { timeoutMs = 30_000, bunFlags = [] } = {}): Promise<Child<Info>> {
+    async start<Info>(
+      script: string,
+      args: string[] = [],
+      { timeoutMs = 30_000, bunFlags = [] } = {},
+    ): Promise<Child<Info>> {
       // stdin stays an open pipe: the child ends when it closes, even if we die without cleaning up (child.ts)
       const proc = Bun.spawn([process.execPath, ...bunFlags, `${BENCH_DIR}${script}`, ...args], {
         stdin: 'pipe',
@@ -39,7 +47,10 @@ export function createProcessGroup(): ProcessGroup {
       let text = ''
       const deadline = Date.now() + timeoutMs
       while (!text.includes('\n')) {
-        const chunk = await Promise.race([reader.read(), Bun.sleep(Math.max(0, deadline - Date.now())).then(() => null)])
+        const chunk = await Promise.race([
+          reader.read(),
+          Bun.sleep(Math.max(0, deadline - Date.now())).then(() => null),
+        ])
         if (chunk === null || chunk.done) {
           await stop(proc)
           throw new Error(`${script} did not announce itself within ${timeoutMs} ms`)
@@ -59,7 +70,11 @@ export function createProcessGroup(): ProcessGroup {
       running.add(proc)
       const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs)
       try {
-        const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+        const [out, err, code] = await Promise.all([
+          new Response(proc.stdout).text(),
+          new Response(proc.stderr).text(),
+          proc.exited,
+        ])
         if (code !== 0) throw new Error(`${cmd[0]} exited with ${code}: ${(err.trim() || out.trim()).slice(0, 500)}`)
         return out
       } finally {

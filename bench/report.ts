@@ -14,13 +14,18 @@ const ms = (n: number) => n.toFixed(n < 10 ? 2 : n < 100 ? 1 : 0)
 const failed = (m: LoadResult) => (m.non2xx + m.errors > 0 ? `, ${int(m.non2xx + m.errors)} failed` : '')
 const cell = (m: LoadResult) => `${int(m.rps)} · ${ms(m.p50Ms)} / ${ms(m.p99Ms)}${failed(m)}`
 const row = (cells: string[]) => `| ${cells.join(' | ')} |`
-const header = (first: string, steps: number[]) =>
-  [row([first, ...steps.map((n) => `${n} bot${n === 1 ? '' : 's'}`)]), row(['---', ...steps.map(() => '---:')])]
+const header = (first: string, steps: number[]) => [
+  row([first, ...steps.map((n) => `${n} bot${n === 1 ? '' : 's'}`)]),
+  row(['---', ...steps.map(() => '---:')]),
+]
 
 /** The report as markdown: printed on stdout and pasted into bench/README.md. */
 export function renderTables(r: BenchResults): string {
   const steps = r.ours.map((step) => step.bots)
-  const designs: [string, DesignStep[]][] = [['Botvisor', r.ours], ['naive', r.naive]]
+  const designs: [string, DesignStep[]][] = [
+    ['Botvisor', r.ours],
+    ['naive', r.naive],
+  ]
   const lines: string[] = []
   const add = (...more: string[]) => lines.push(...more)
   add(
@@ -34,19 +39,46 @@ export function renderTables(r: BenchResults): string {
     ...header('route', steps),
   )
   for (const route of ROUTES) {
-    for (const [name, design] of designs) add(row([`${name} ${ROUTE_LABELS[route]}`, ...design.map((step) => cell(step.max[route]))]))
+    for (const [name, design] of designs)
+      add(row([`${name} ${ROUTE_LABELS[route]}`, ...design.map((step) => cell(step.max[route]))]))
   }
-  add('', '#### Fixed offered rate (autocannon)', '', row(['route', 'bots', 'offered', 'reached', 'p50 ms', 'p99 ms', 'failed']), row(['---', '---:', '---:', '---:', '---:', '---:', '---:']))
+  add(
+    '',
+    '#### Fixed offered rate (autocannon)',
+    '',
+    row(['route', 'bots', 'offered', 'reached', 'p50 ms', 'p99 ms', 'failed']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:']),
+  )
   for (const [name, design] of designs) {
     for (const step of design) {
       for (const m of step.fixed) {
-        add(row([`${name} ${ROUTE_LABELS[m.route]}`, String(step.bots), int(m.ratePerSecond ?? 0), int(m.rps), ms(m.p50Ms), ms(m.p99Ms), int(m.non2xx + m.errors)]))
+        add(
+          row([
+            `${name} ${ROUTE_LABELS[m.route]}`,
+            String(step.bots),
+            int(m.ratePerSecond ?? 0),
+            int(m.rps),
+            ms(m.p50Ms),
+            ms(m.p99Ms),
+            int(m.non2xx + m.errors),
+          ]),
+        )
       }
     }
   }
-  add('', '#### Memory (RSS after GC and settling) · MB per bot above the empty process', '', ...header('design', steps))
+  add(
+    '',
+    '#### Memory (RSS after GC and settling) · MB per bot above the empty process',
+    '',
+    ...header('design', steps),
+  )
   for (const [name, design] of designs) {
-    add(row([`${name} (empty: ${int(r.baselineRssBytes[name === 'naive' ? 'naive' : 'ours'] / MB)} MB)`, ...design.map((s) => `${int(s.rssBytes / MB)} MB · ${(s.rssPerBotBytes / MB).toFixed(2)} MB/bot`)]))
+    add(
+      row([
+        `${name} (empty: ${int(r.baselineRssBytes[name === 'naive' ? 'naive' : 'ours'] / MB)} MB)`,
+        ...design.map((s) => `${int(s.rssBytes / MB)} MB · ${(s.rssPerBotBytes / MB).toFixed(2)} MB/bot`),
+      ]),
+    )
   }
   const { ours, naive, oursOneByOne } = r.logins
   add(
@@ -63,9 +95,16 @@ export function renderTables(r: BenchResults): string {
     ...header('route', steps),
   )
   for (const route of ROUTES) {
-    for (const [name, design] of designs) add(row([`${name} ${ROUTE_LABELS[route]}`, ...design.map((step) => step.max[route].restPerRequest.toFixed(2))]))
+    for (const [name, design] of designs)
+      add(row([`${name} ${ROUTE_LABELS[route]}`, ...design.map((step) => step.max[route].restPerRequest.toFixed(2))]))
   }
-  add('', '#### Targets (ratios from this run)', '', row(['target', 'goal', 'measured', '']), row(['---', '---', '---', '---']))
+  add(
+    '',
+    '#### Targets (ratios from this run)',
+    '',
+    row(['target', 'goal', 'measured', '']),
+    row(['---', '---', '---', '---']),
+  )
   for (const t of r.targets) add(row([t.name, t.goal, t.measured, t.pass ? '**PASS**' : '**MISS**']))
   return lines.join('\n')
 }
@@ -82,5 +121,8 @@ export async function writeReport(r: BenchResults, quick: boolean): Promise<void
   process.stdout.write(`\n${tables}\n\nWritten: ${dir}latest.json, throughput.svg, memory.svg\n`)
   if (quick) return
   const intro = await Bun.file(README_INTRO).text()
-  await Bun.write(README, `${intro.trimEnd()}\n\n### Latest results\n\n${tables}\n\n![Throughput vs logged-in bots](results/throughput.svg)\n\n![Memory vs logged-in bots](results/memory.svg)\n`)
+  await Bun.write(
+    README,
+    `${intro.trimEnd()}\n\n### Latest results\n\n${tables}\n\n![Throughput vs logged-in bots](results/throughput.svg)\n\n![Memory vs logged-in bots](results/memory.svg)\n`,
+  )
 }

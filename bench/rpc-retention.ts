@@ -18,7 +18,9 @@ async function measure(name: string, use: (bot: BotWorkerApi) => Promise<unknown
   const before = heapAfterGc()
   for (let i = 0; i < calls; i++) await worker.call(use)
   const after = heapAfterGc()
-  console.log(`${name}: ${calls} calls, heap after GC ${mb(before)} → ${mb(after)} MB (${Math.round((after - before) / calls)} bytes per call kept)`)
+  console.log(
+    `${name}: ${calls} calls, heap after GC ${mb(before)} → ${mb(after)} MB (${Math.round((after - before) / calls)} bytes per call kept)`,
+  )
   worker.terminate()
   await worker.exited
 }

@@ -47,13 +47,23 @@ try {
 
 async function bench(): Promise<BenchResults> {
   const maxBots = Math.max(...plan.steps)
-  say(`botvisor bench${quick ? ' --quick' : ''}: steps ${plan.steps.join(', ')} bots, ${plan.durationS} s runs, ${throughputTool()} for throughput`)
+  say(
+    `botvisor bench${quick ? ' --quick' : ''}: steps ${plan.steps.join(', ')} bots, ${plan.durationS} s runs, ${throughputTool()} for throughput`,
+  )
   // our bots, then the naive baseline's (other bots: a send must not wake the other design's client), then spares
-  const fake = await group.start<FakeInfo>('fake-process.ts', [String(2 * maxBots + plan.oneByOne)], { timeoutMs: 60_000 })
+  const fake = await group.start<FakeInfo>('fake-process.ts', [String(2 * maxBots + plan.oneByOne)], {
+    timeoutMs: 60_000,
+  })
   const { apiUrl, url: fakeUrl, bots } = fake.info
   const service = await group.start<ServiceInfo>('service-process.ts', [apiUrl, String(maxBots + plan.oneByOne + 10)])
   const naive = await group.start<NaiveInfo>('naive/server.ts', [apiUrl])
-  const ctx: BenchContext = { group, fakeUrl, connections: CONNECTIONS, durationS: plan.durationS, warmupS: plan.warmupS }
+  const ctx: BenchContext = {
+    group,
+    fakeUrl,
+    connections: CONNECTIONS,
+    durationS: plan.durationS,
+    warmupS: plan.warmupS,
+  }
 
   const discord429 = { ours: 0, naive: 0 }
   /** Runs a phase of one design and books the 429s Discord answered meanwhile to it. */
@@ -64,15 +74,29 @@ async function bench(): Promise<BenchResults> {
     return result
   }
 
-  const memoryPlan = { steps: plan.steps, settleMs: plan.settleMs, loginConcurrency: LOGIN_CONCURRENCY, maxBots: maxBots + plan.oneByOne }
+  const memoryPlan = {
+    steps: plan.steps,
+    settleMs: plan.settleMs,
+    loginConcurrency: LOGIN_CONCURRENCY,
+    maxBots: maxBots + plan.oneByOne,
+  }
   say('\nmemory and logins (fresh processes, no load)')
   const memory = {
-    ours: await booked('ours', () => measureMemory(group, apiUrl, { who: 'ours', bots: bots.slice(0, maxBots) }, memoryPlan, say)),
-    naive: await booked('naive', () => measureMemory(group, apiUrl, { who: 'naive', bots: bots.slice(maxBots, 2 * maxBots) }, memoryPlan, say)),
+    ours: await booked('ours', () =>
+      measureMemory(group, apiUrl, { who: 'ours', bots: bots.slice(0, maxBots) }, memoryPlan, say),
+    ),
+    naive: await booked('naive', () =>
+      measureMemory(group, apiUrl, { who: 'naive', bots: bots.slice(maxBots, 2 * maxBots) }, memoryPlan, say),
+    ),
   }
   const designs = {
     ours: { url: service.info.url, pool: bots.slice(0, maxBots), logged: [] as Logged[], steps: [] as DesignStep[] },
-    naive: { url: naive.info.url, pool: bots.slice(maxBots, 2 * maxBots), logged: [] as Logged[], steps: [] as DesignStep[] },
+    naive: {
+      url: naive.info.url,
+      pool: bots.slice(maxBots, 2 * maxBots),
+      logged: [] as Logged[],
+      steps: [] as DesignStep[],
+    },
   }
   let limitRun: Awaited<ReturnType<typeof measureLimit>> | undefined
 
@@ -81,7 +105,13 @@ async function bench(): Promise<BenchResults> {
     for (const who of ['ours', 'naive'] as const) {
       const design = designs[who]
       const newBots = design.pool.slice(design.logged.length, count)
-      const run = await booked(who, () => loginAll(design.url, newBots.map((bot) => bot.token), LOGIN_CONCURRENCY))
+      const run = await booked(who, () =>
+        loginAll(
+          design.url,
+          newBots.map((bot) => bot.token),
+          LOGIN_CONCURRENCY,
+        ),
+      )
       design.logged.push(...newBots.map((bot, i) => ({ bot, session: run.sessions[i] ?? '' })))
     }
     limitRun ??= await measureLimit(ctx, designs.ours.url, designs.ours.logged[0] as Logged)
@@ -96,20 +126,41 @@ async function bench(): Promise<BenchResults> {
   const crashRecoveryMs: number[] = []
   for (let i = 0; i < plan.crashes; i++) {
     const target = designs.ours.logged[Math.floor((i * designs.ours.logged.length) / plan.crashes)] as Logged
-    crashRecoveryMs.push(await booked('ours', () => timeCrashRecovery(service.info.controlUrl, service.info.url, target)))
+    crashRecoveryMs.push(
+      await booked('ours', () => timeCrashRecovery(service.info.controlUrl, service.info.url, target)),
+    )
     await Bun.sleep(500)
   }
-  const oneByOne = await booked('ours', () => loginOneByOne(service.info.url, bots.slice(2 * maxBots).map((bot) => bot.token), 800))
-  say(`  crash → answering: ${crashRecoveryMs.map((v) => `${Math.round(v)} ms`).join(', ')}; one-by-one logins: ${oneByOne.latenciesMs.map((v) => `${Math.round(v)} ms`).join(', ')}`)
+  const oneByOne = await booked('ours', () =>
+    loginOneByOne(
+      service.info.url,
+      bots.slice(2 * maxBots).map((bot) => bot.token),
+      800,
+    ),
+  )
+  say(
+    `  crash → answering: ${crashRecoveryMs.map((v) => `${Math.round(v)} ms`).join(', ')}; one-by-one logins: ${oneByOne.latenciesMs.map((v) => `${Math.round(v)} ms`).join(', ')}`,
+  )
 
   if (!limitRun) throw new Error('no step ran')
   const cpu = cpus()
   const results: Omit<BenchResults, 'targets'> = {
     date: new Date().toISOString(),
     quick,
-    machine: { cpus: cpu.length, cpuModel: cpu[0]?.model ?? 'unknown', bun: Bun.version, platform: `${platform()} ${release()}` },
+    machine: {
+      cpus: cpu.length,
+      cpuModel: cpu[0]?.model ?? 'unknown',
+      bun: Bun.version,
+      platform: `${platform()} ${release()}`,
+    },
     tools: { throughput: throughputTool(), fixedRate: 'autocannon' },
-    settings: { connections: CONNECTIONS, durationS: plan.durationS, warmupS: plan.warmupS, loginConcurrency: LOGIN_CONCURRENCY, steps: plan.steps },
+    settings: {
+      connections: CONNECTIONS,
+      durationS: plan.durationS,
+      warmupS: plan.warmupS,
+      loginConcurrency: LOGIN_CONCURRENCY,
+      steps: plan.steps,
+    },
     ...limitRun,
     baselineRssBytes: { ours: memory.ours.baselineRssBytes, naive: memory.naive.baselineRssBytes },
     ours: designs.ours.steps,

@@ -52,17 +52,27 @@ async function quiesce(fakeUrl: string, maxMs = 15_000): Promise<void> {
 }
 
 /** One request per logged-in bot, sent round robin: the load spreads evenly over every bot's session. */
-export function requestsFor(route: Route, logged: readonly Logged[]): { method: 'GET' | 'POST'; requests: LoadRequest[] } {
-  const requests = logged.map(({ session, bot }): LoadRequest => {
+export function requestsFor(
+  route: Route,
+  logged: readonly Logged[],
+): { method: 'GET' | 'POST'; requests: LoadRequest[] } {
+  const requestOf = ({ session, bot }: Logged): LoadRequest => {
     switch (route) {
       case 'channels':
         return { session, path: `/api/channels?guildId=${bot.guildId}` }
       case 'messages':
         return { session, path: `/api/messages?channelId=${bot.channelId}&limit=50` }
       case 'send':
-        return { session, path: '/api/messages', body: JSON.stringify({ channelId: bot.channelId, content: 'bench: hello' }) }
+        return {
+          session,
+          path: '/api/messages',
+          body: JSON.stringify({ channelId: bot.channelId, content: 'bench: hello' }),
+        }
+      default:
+        throw new Error(`no load for route ${route satisfies never}`)
     }
-  })
+  }
+  const requests = logged.map(requestOf)
   return { method: route === 'send' ? 'POST' : 'GET', requests }
 }
 
@@ -70,7 +80,13 @@ export function requestsFor(route: Route, logged: readonly Logged[]): { method: 
  * A short warm-up (JIT, connection pools, discord.js's rate-limit buckets), then the measured run, with the fake's
  * counters read on both sides of it.
  */
-export async function measure(ctx: BenchContext, url: string, route: Route, logged: readonly Logged[], ratePerSecond?: number): Promise<Measured> {
+export async function measure(
+  ctx: BenchContext,
+  url: string,
+  route: Route,
+  logged: readonly Logged[],
+  ratePerSecond?: number,
+): Promise<Measured> {
   const { method, requests } = requestsFor(route, logged)
   const spec = { url, method, requests, connections: ctx.connections, ...(ratePerSecond ? { ratePerSecond } : {}) }
   await quiesce(ctx.fakeUrl)

@@ -17,7 +17,13 @@ export type SoakMinute = {
   churnLoginsSoFar: number
 }
 
-export type SoakChannel = { channelId: string; answered201: number; answeredOther: number; atDiscord: number; duplicateContents: number }
+export type SoakChannel = {
+  channelId: string
+  answered201: number
+  answeredOther: number
+  atDiscord: number
+  duplicateContents: number
+}
 
 export type SoakInput = {
   date: string
@@ -57,8 +63,18 @@ export function judgeSoak(input: SoakInput): SoakResults {
       measured: `${mb(input.heapStartBytes)} → ${mb(input.heapEndBytes)} (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)} %)`,
       pass: Math.abs(growth) <= HEAP_GROWTH_LIMIT,
     },
-    { name: 'event-loop lag p99 (whole run)', target: `≤ ${LAG_P99_LIMIT_MS} ms`, measured: `${lagP99Ms.toFixed(1)} ms`, pass: lagP99Ms <= LAG_P99_LIMIT_MS },
-    { name: '5xx outside the injected crashes', target: '0', measured: `${server5xx} (${injected5xx} during crashes)`, pass: server5xx === 0 },
+    {
+      name: 'event-loop lag p99 (whole run)',
+      target: `≤ ${LAG_P99_LIMIT_MS} ms`,
+      measured: `${lagP99Ms.toFixed(1)} ms`,
+      pass: lagP99Ms <= LAG_P99_LIMIT_MS,
+    },
+    {
+      name: '5xx outside the injected crashes',
+      target: '0',
+      measured: `${server5xx} (${injected5xx} during crashes)`,
+      pass: server5xx === 0,
+    },
     {
       name: 'duplicate messages (Discord vs 201s)',
       target: '0',
@@ -79,13 +95,17 @@ export function soakMarkdown(results: SoakResults): string {
     '',
     '| minute | requests | gateway heap | RSS | event-loop lag p99 (max) | request p99 | 5xx (injected) |',
     '|---:|---:|---:|---:|---:|---:|---:|',
-    ...results.rows.map((row) =>
-      `| ${row.minute} | ${row.requests.toLocaleString('en-US')} | ${mb(row.heapBytes)} | ${mb(row.rssBytes)} | ` +
-        `${row.lagP99Ms.toFixed(1)} ms (${row.lagMaxMs.toFixed(0)}) | ${row.requestP99Ms.toFixed(1)} ms | ${row.server5xx} (${row.injected5xx}) |`),
+    ...results.rows.map(
+      (row) =>
+        `| ${row.minute} | ${row.requests.toLocaleString('en-US')} | ${mb(row.heapBytes)} | ${mb(row.rssBytes)} | ` +
+        `${row.lagP99Ms.toFixed(1)} ms (${row.lagMaxMs.toFixed(0)}) | ${row.requestP99Ms.toFixed(1)} ms | ${row.server5xx} (${row.injected5xx}) |`,
+    ),
     '',
     '| check | target | measured | |',
     '|---|---|---|---|',
-    ...results.checks.map((check) => `| ${check.name} | ${check.target} | ${check.measured} | ${check.pass ? 'PASS' : 'MISS'} |`),
+    ...results.checks.map(
+      (check) => `| ${check.name} | ${check.target} | ${check.measured} | ${check.pass ? 'PASS' : 'MISS'} |`,
+    ),
   ]
   return `${lines.join('\n')}\n`
 }

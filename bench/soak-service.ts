@@ -11,7 +11,13 @@ import { announce, exitWithParent, serveControl } from './child.ts'
  * 10 ms timer since the last look, and runs a full GC on request (Bun.gc(true) reaches only this thread's heap).
  */
 export type SoakServiceInfo = { url: string; controlUrl: string }
-export type SoakSample = { heapBytes: number; rssBytes: number; lagP99Ms: number; lagMaxMs: number; lagSamples: number[] }
+export type SoakSample = {
+  heapBytes: number
+  rssBytes: number
+  lagP99Ms: number
+  lagMaxMs: number
+  lagSamples: number[]
+}
 
 const [apiUrl, maxBots = '100'] = process.argv.slice(2)
 if (!apiUrl) throw new Error('usage: soak-service.ts <apiUrl> [maxBots]')

@@ -22,7 +22,18 @@ const CRASH_GRACE_MS = 1_000
 
 type Kind = 'guilds' | 'channels' | 'members' | 'messages' | 'send'
 // reads dominate, as they do for a dashboard; one in ten requests sends a message
-const MIX: readonly Kind[] = ['guilds', 'guilds', 'channels', 'channels', 'members', 'members', 'messages', 'messages', 'messages', 'send']
+const MIX: readonly Kind[] = [
+  'guilds',
+  'guilds',
+  'channels',
+  'channels',
+  'members',
+  'members',
+  'messages',
+  'messages',
+  'messages',
+  'send',
+]
 
 type Logged = { bot: BenchBot; session: string }
 type CrashWindow = { token: string; fromMs: number; toMs: number }
@@ -30,7 +41,10 @@ type CrashWindow = { token: string; fromMs: number; toMs: number }
 export async function runSoak(group: ProcessGroup, minutes: number, say: (line: string) => void): Promise<SoakResults> {
   say(`botvisor soak: ${minutes} min, ${BOTS} bots, ${RATE_PER_SECOND} req/s mixed, churn on ${CHURN_BOTS} more bots`)
   const fake = await group.start<FakeInfo>('fake-process.ts', [String(BOTS + CHURN_BOTS)], { timeoutMs: 60_000 })
-  const service = await group.start<SoakServiceInfo>('soak-service.ts', [fake.info.apiUrl, String(BOTS + CHURN_BOTS + 5)])
+  const service = await group.start<SoakServiceInfo>('soak-service.ts', [
+    fake.info.apiUrl,
+    String(BOTS + CHURN_BOTS + 5),
+  ])
   const { url } = service.info
   const control = async <T>(route: string, body: unknown = {}): Promise<T> => {
     const res = await fetch(`${service.info.controlUrl}/${route}`, { method: 'POST', body: JSON.stringify(body) })
@@ -39,7 +53,11 @@ export async function runSoak(group: ProcessGroup, minutes: number, say: (line: 
   }
   const stable = fake.info.bots.slice(0, BOTS)
   const churners = fake.info.bots.slice(BOTS, BOTS + CHURN_BOTS)
-  const logins = await loginAll(url, stable.map((bot) => bot.token), 8)
+  const logins = await loginAll(
+    url,
+    stable.map((bot) => bot.token),
+    8,
+  )
   const logged: Logged[] = stable.map((bot, i) => ({ bot, session: logins.sessions[i] ?? '' }))
   say(`  ${BOTS} bots logged in in ${(logins.wallMs / 1000).toFixed(1)} s`)
 
@@ -74,10 +92,13 @@ export async function runSoak(group: ProcessGroup, minutes: number, say: (line: 
     }
     inFlight++
     void request // every outcome is booked below; nothing else waits on it
-      .then(async (res) => {
-        await res.arrayBuffer()
-        return res.status
-      }, () => 0)
+      .then(
+        async (res) => {
+          await res.arrayBuffer()
+          return res.status
+        },
+        () => 0,
+      )
       .then((status) => {
         inFlight--
         bucket.latenciesMs.push(performance.now() - started)
@@ -160,7 +181,10 @@ export async function runSoak(group: ProcessGroup, minutes: number, say: (line: 
 
   // crashes: a few, evenly spread, each on a different bot
   const crashCount = Math.max(1, Math.min(5, Math.round(minutes * 0.3)))
-  const crashAtMs = Array.from({ length: crashCount }, (_, k) => soakStartMs + ((k + 1) * minutes * 60_000) / (crashCount + 1))
+  const crashAtMs = Array.from(
+    { length: crashCount },
+    (_, k) => soakStartMs + ((k + 1) * minutes * 60_000) / (crashCount + 1),
+  )
   const crashLoop = (async () => {
     for (const [k, atMs] of crashAtMs.entries()) {
       await Bun.sleep(Math.max(0, atMs - Date.now()))
@@ -172,7 +196,9 @@ export async function runSoak(group: ProcessGroup, minutes: number, say: (line: 
         if ((await control<{ state: string | null }>('state', { token: target.bot.token })).state === 'ready') break
       }
       window.toMs = Date.now() + CRASH_GRACE_MS
-      say(`  crash ${k + 1}/${crashCount}: ${target.bot.name} back after ${window.toMs - CRASH_GRACE_MS - window.fromMs} ms`)
+      say(
+        `  crash ${k + 1}/${crashCount}: ${target.bot.name} back after ${window.toMs - CRASH_GRACE_MS - window.fromMs} ms`,
+      )
     }
   })()
 
@@ -183,8 +209,10 @@ export async function runSoak(group: ProcessGroup, minutes: number, say: (line: 
     minute = newMinute(done.minute + 1)
     const row = finishMinute(done, sample, churn)
     minutes_.push(row)
-    say(`  min ${row.minute}: heap ${mb(row.heapBytes)}, RSS ${mb(row.rssBytes)}, lag p99 ${row.lagP99Ms.toFixed(1)} ms, ` +
-      `request p99 ${row.requestP99Ms.toFixed(1)} ms, ${row.requests} req, 5xx ${row.server5xx} (+${row.injected5xx} injected)`)
+    say(
+      `  min ${row.minute}: heap ${mb(row.heapBytes)}, RSS ${mb(row.rssBytes)}, lag p99 ${row.lagP99Ms.toFixed(1)} ms, ` +
+        `request p99 ${row.requestP99Ms.toFixed(1)} ms, ${row.requests} req, 5xx ${row.server5xx} (+${row.injected5xx} injected)`,
+    )
     lagAll.push(...sample.lagSamples)
   }
   const lagAll: number[] = []
@@ -231,8 +259,26 @@ function pathFor(kind: Exclude<Kind, 'send'>, bot: BenchBot): string {
   }
 }
 
-type MinuteBucket = { minute: number; requests: number; ok: number; clientErrors: number; server5xx: number; injected5xx: number; skipped: number; latenciesMs: number[] }
-const newMinute = (n: number): MinuteBucket => ({ minute: n, requests: 0, ok: 0, clientErrors: 0, server5xx: 0, injected5xx: 0, skipped: 0, latenciesMs: [] })
+type MinuteBucket = {
+  minute: number
+  requests: number
+  ok: number
+  clientErrors: number
+  server5xx: number
+  injected5xx: number
+  skipped: number
+  latenciesMs: number[]
+}
+const newMinute = (n: number): MinuteBucket => ({
+  minute: n,
+  requests: 0,
+  ok: 0,
+  clientErrors: 0,
+  server5xx: 0,
+  injected5xx: 0,
+  skipped: 0,
+  latenciesMs: [],
+})
 
 function finishMinute(bucket: MinuteBucket, sample: SoakSample, churn: { logins: number }): SoakMinute {
   const sorted = bucket.latenciesMs.toSorted((a, b) => a - b)
@@ -264,7 +310,9 @@ async function countSoakMessages(apiUrl: string, bots: readonly BenchBot[], runI
     let before: string | undefined
     for (;;) {
       const query = `limit=100${before ? `&before=${before}` : ''}`
-      const res = await fetch(`${apiUrl}/v10/channels/${bot.channelId}/messages?${query}`, { headers: { authorization: `Bot ${bot.token}` } })
+      const res = await fetch(`${apiUrl}/v10/channels/${bot.channelId}/messages?${query}`, {
+        headers: { authorization: `Bot ${bot.token}` },
+      })
       if (res.status === 429) {
         await Bun.sleep(1_000)
         continue

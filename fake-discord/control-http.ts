@@ -14,8 +14,10 @@ const ACTIONS = {
       control.postMessage(body),
   },
   'POST /_control/members': {
-    body: z.object({ guildId: z.string(), user: z.union([z.string(), z.object({ username: z.string().optional() })])
-      .optional() }),
+    body: z.object({
+      guildId: z.string(),
+      user: z.union([z.string(), z.object({ username: z.string().optional() })]).optional(),
+    }),
     run: (control: FakeControl, body: Parameters<FakeControl['addMember']>[0]) => control.addMember(body),
   },
   'POST /_control/members/remove': {
@@ -24,44 +26,75 @@ const ACTIONS = {
   },
   'POST /_control/gateway/close': {
     body: z.object({ bot: z.string(), code: z.number().int().min(1000).max(4999) }),
-    run: (control: FakeControl, body: { bot: string; code: number }) =>
-      ({ closed: control.closeGateway(body.bot, body.code) }),
+    run: (control: FakeControl, body: { bot: string; code: number }) => ({
+      closed: control.closeGateway(body.bot, body.code),
+    }),
   },
   'POST /_control/tokens/revoke': {
     body: z.object({ token: z.string() }),
-    run: (control: FakeControl, body: { token: string }) => (control.revokeToken(body.token), { revoked: true }),
+    run: (control: FakeControl, body: { token: string }) => {
+      control.revokeToken(body.token)
+      return { revoked: true }
+    },
   },
   'POST /_control/faults': {
-    body: z.object({ bot: botName.optional(), route: routeKey.optional(),
-      status: z.union([z.literal(500), z.literal(502), z.literal(503)]).optional(), hang: z.boolean().optional(),
-      delayMs: z.number().int().min(0).max(600_000).optional(), count: z.number().int().positive().optional() }),
-    run: (control: FakeControl, body: Parameters<FakeControl['failRest']>[0]) => (control.failRest(body), {}),
+    body: z.object({
+      bot: botName.optional(),
+      route: routeKey.optional(),
+      status: z.union([z.literal(500), z.literal(502), z.literal(503)]).optional(),
+      hang: z.boolean().optional(),
+      delayMs: z.number().int().min(0).max(600_000).optional(),
+      count: z.number().int().positive().optional(),
+    }),
+    run: (control: FakeControl, body: Parameters<FakeControl['failRest']>[0]) => {
+      control.failRest(body)
+      return {}
+    },
   },
   'POST /_control/faults/clear': {
     body: z.object({}).optional(),
-    run: (control: FakeControl) => (control.clearFaults(), {}),
+    run: (control: FakeControl) => {
+      control.clearFaults()
+      return {}
+    },
   },
   'POST /_control/buckets/exhaust': {
     body: z.object({ bot: botName, route: routeKey, retryAfterMs: z.number().int().min(1).max(3_600_000) }),
-    run: (control: FakeControl, body: Parameters<FakeControl['exhaustBucket']>[0]) =>
-      (control.exhaustBucket(body), {}),
+    run: (control: FakeControl, body: Parameters<FakeControl['exhaustBucket']>[0]) => {
+      control.exhaustBucket(body)
+      return {}
+    },
   },
   'GET /_control/counters': { body: z.undefined(), run: (control: FakeControl) => control.counters() },
   'POST /_control/counters/reset': {
     body: z.object({}).optional(),
-    run: (control: FakeControl) => (control.resetCounters(), {}),
+    run: (control: FakeControl) => {
+      control.resetCounters()
+      return {}
+    },
   },
 } as const
 
 type Action = { body: z.ZodType; run: (control: FakeControl, body: never) => unknown }
 
 /** The control API over HTTP for the CLI: same levers as `fake.control`, plus GET /_control/world. */
-export function createControlHttp(control: FakeControl, world: World, tokens: Record<string, string>):
-  (req: Request, path: string) => Promise<Response> {
+export function createControlHttp(
+  control: FakeControl,
+  world: World,
+  tokens: Record<string, string>,
+): (req: Request, path: string) => Promise<Response> {
   return async function handleControl(req, path) {
     if (req.method === 'GET' && path === '/_control/world') {
-      return Response.json({ ids: world.ids, tokens, bots: Object.fromEntries(Object.values(world.bots)
-        .map((bot) => [bot.name, { userId: bot.user.id, applicationId: bot.applicationId, purpose: bot.purpose }])) })
+      return Response.json({
+        ids: world.ids,
+        tokens,
+        bots: Object.fromEntries(
+          Object.values(world.bots).map((bot) => [
+            bot.name,
+            { userId: bot.user.id, applicationId: bot.applicationId, purpose: bot.purpose },
+          ]),
+        ),
+      })
     }
     const action = (ACTIONS as Record<string, Action>)[`${req.method} ${path}`]
     if (!action) return Response.json({ error: 'unknown control route' }, { status: 404 })

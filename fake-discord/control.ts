@@ -12,11 +12,17 @@ import { BOT_NAMES, type BotName, type BotRecord, type WorldState } from './worl
 /** Test-side levers: act as Discord's users, break the gateway or REST on purpose, read the counters. */
 export interface FakeControl {
   /** A message from a seeded human (default `world.ids.humanUser`); dispatched as MESSAGE_CREATE. */
-  postMessage(input: { channelId: string; content: string; authorId?: string;
-    embeds?: Record<string, unknown>[] }): APIMessage
+  postMessage(input: {
+    channelId: string
+    content: string
+    authorId?: string
+    embeds?: Record<string, unknown>[]
+  }): APIMessage
   /** Adds an existing user (by id) or a new one (by username, or a generated one) to a guild. */
-  addMember(input: { guildId: string; user?: string | { username?: string; globalName?: string | null } }):
-    APIGuildMember
+  addMember(input: {
+    guildId: string
+    user?: string | { username?: string; globalName?: string | null }
+  }): APIGuildMember
   removeMember(input: { guildId: string; userId: string }): boolean
   /** Closes every gateway connection of a bot (by name or token) with `code`; returns how many closed. */
   closeGateway(bot: BotName | string, code: number): number
@@ -73,8 +79,13 @@ export function createControl(deps: ControlDeps): FakeControl {
       } else {
         newcomers++
         userId = deps.nextId()
-        world.users.set(userId, { id: userId, username: user?.username ?? `newcomer_${newcomers}`,
-          globalName: user?.globalName ?? null, avatar: null, bot: false })
+        world.users.set(userId, {
+          id: userId,
+          username: user?.username ?? `newcomer_${newcomers}`,
+          globalName: user?.globalName ?? null,
+          avatar: null,
+          bot: false,
+        })
       }
       return toApiMember(world, deps.mutations.addMember(guildId, userId))
     },

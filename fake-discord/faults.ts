@@ -32,8 +32,10 @@ export function createFaultBook(): FaultBook {
       faults = []
     },
     take(bot, routeKey) {
-      const entry = faults.find(({ fault, left }) =>
-        left > 0 && (!fault.bot || fault.bot === bot) && (!fault.route || fault.route === routeKey))
+      const entry = faults.find(
+        ({ fault, left }) =>
+          left > 0 && (!fault.bot || fault.bot === bot) && (!fault.route || fault.route === routeKey),
+      )
       if (!entry) return null
       entry.left--
       return entry.fault

@@ -64,7 +64,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   const revokedTokens = new Set<string>()
   const byToken = new Map(Object.values(world.bots).map((bot) => [bot.token, bot]))
   const botOfToken = (token: string | null): BotRecord | null =>
-    token && !revokedTokens.has(token) ? byToken.get(token) ?? null : null
+    token && !revokedTokens.has(token) ? (byToken.get(token) ?? null) : null
   const nextId = createSnowflakeClock()
   const mutations = createMutations(world, nextId)
   const sessions = createSessionStore(() => randomBytes(16).toString('hex'))
@@ -73,23 +73,45 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
 
   let gatewayUrl = ''
   const gateway = createGateway({
-    world, sessions, counters, botOfToken,
+    world,
+    sessions,
+    counters,
+    botOfToken,
     gatewayUrl: () => gatewayUrl,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 41_250,
     onIdentify: (bot) => sessionStarts.set(bot.name, Math.max(0, (sessionStarts.get(bot.name) ?? 1000) - 1)),
   })
   const rest = createRestHandler({
-    world, mutations, counters, faults, limiter, botOfToken, stopSignal: stopping.signal, nonces: createNonceBook(),
+    world,
+    mutations,
+    counters,
+    faults,
+    limiter,
+    botOfToken,
+    stopSignal: stopping.signal,
+    nonces: createNonceBook(),
     get gatewayUrl() {
       return gatewayUrl
     },
     sessionStartRemaining: (bot) => sessionStarts.get(bot.name) ?? 0,
   })
-  const control = createControl({ world, mutations, sessions, gateway, counters, faults, limiter, revokedTokens,
-    nextId })
+  const control = createControl({
+    world,
+    mutations,
+    sessions,
+    gateway,
+    counters,
+    faults,
+    limiter,
+    revokedTokens,
+    nextId,
+  })
   const tokens: FakeTokens = {
-    alpha: world.bots.alpha.token, beta: world.bots.beta.token, gamma: world.bots.gamma.token,
-    solo: world.bots.solo.token, revoked: [...world.outdatedTokens.keys()][0] ?? '',
+    alpha: world.bots.alpha.token,
+    beta: world.bots.beta.token,
+    gamma: world.bots.gamma.token,
+    solo: world.bots.solo.token,
+    revoked: [...world.outdatedTokens.keys()][0] ?? '',
   }
   const controlHttp = createControlHttp(control, world, { ...tokens })
 
@@ -101,8 +123,12 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       const url = new URL(req.url)
       if (url.pathname === '/gateway' || url.pathname === '/gateway/') {
         // `compress` and `encoding` are accepted and ignored: frames are always uncompressed JSON text
-        const data: SocketState = { session: null, heartbeatTimer: null, endsSession: false,
-          version: url.searchParams.get('v') }
+        const data: SocketState = {
+          session: null,
+          heartbeatTimer: null,
+          endsSession: false,
+          version: url.searchParams.get('v'),
+        }
         return srv.upgrade(req, { data }) ? undefined : new Response('Upgrade Required', { status: 426 })
       }
       const api = API_PATH.exec(url.pathname)

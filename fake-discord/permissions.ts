@@ -7,10 +7,25 @@ const ALL = Object.values(P).reduce((all, bit) => all | bit, 0n)
 
 /** The @everyone permissions of a new Discord server (as the client creates it). */
 export const DEFAULT_EVERYONE_PERMISSIONS =
-  P.CreateInstantInvite | P.ChangeNickname | P.ViewChannel | P.SendMessages | P.SendMessagesInThreads |
-  P.CreatePublicThreads | P.CreatePrivateThreads | P.EmbedLinks | P.AttachFiles | P.AddReactions |
-  P.UseExternalEmojis | P.UseExternalStickers | P.ReadMessageHistory | P.UseApplicationCommands | P.Connect |
-  P.Speak | P.Stream | P.UseVAD | P.UseEmbeddedActivities
+  P.CreateInstantInvite |
+  P.ChangeNickname |
+  P.ViewChannel |
+  P.SendMessages |
+  P.SendMessagesInThreads |
+  P.CreatePublicThreads |
+  P.CreatePrivateThreads |
+  P.EmbedLinks |
+  P.AttachFiles |
+  P.AddReactions |
+  P.UseExternalEmojis |
+  P.UseExternalStickers |
+  P.ReadMessageHistory |
+  P.UseApplicationCommands |
+  P.Connect |
+  P.Speak |
+  P.Stream |
+  P.UseVAD |
+  P.UseEmbeddedActivities
 
 /** What the usual bot invite asks for; the bot's managed role carries it. */
 export const BOT_ROLE_PERMISSIONS =

@@ -71,8 +71,13 @@ export function createRateLimiter(options: RateLimitOptions = DEFAULT_RATE_LIMIT
       const forcedUntil = forced.get(`${identity}\0${routeKey}`) ?? 0
       if (at < forcedUntil) return limitedBy(headersFor(routeKey, 0, forcedUntil, at), forcedUntil - at, false)
       const global = current(globals, identity, options.globalPerSecond, 1_000, at)
-      const bucket = current(buckets, `${identity}\0${routeKey}\0${majorId}`, options.bucketLimit,
-        options.bucketWindowMs, at)
+      const bucket = current(
+        buckets,
+        `${identity}\0${routeKey}\0${majorId}`,
+        options.bucketLimit,
+        options.bucketWindowMs,
+        at,
+      )
       if (global.remaining <= 0) {
         return limitedBy(headersFor(routeKey, bucket.remaining, bucket.resetAtMs, at), global.resetAtMs - at, true)
       }

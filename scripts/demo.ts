@@ -23,7 +23,9 @@ print(`  SESSION=$(curl -s -X POST ${service.url}/api/auth/login -H 'content-typ
 print(`    -d '{"token":"${tokens.alpha}"}' | sed -E 's/.*"sessionId":"([^"]+)".*/\\1/')`)
 print(`  curl -s ${service.url}/api/guilds -H "Authorization: $SESSION"`)
 print(`  curl -s "${service.url}/api/channels?guildId=${world.ids.bigGuild}" -H "Authorization: $SESSION"`)
-print(`  curl -s "${service.url}/api/messages?channelId=${world.ids.generalChannel}&limit=5" -H "Authorization: $SESSION"`)
+print(
+  `  curl -s "${service.url}/api/messages?channelId=${world.ids.generalChannel}&limit=5" -H "Authorization: $SESSION"`,
+)
 print(`API docs: ${service.url}/docs`)
 
 let stopping = false

@@ -17,7 +17,8 @@ async function fetchRows(): Promise<WorkerRow[]> {
     signal: AbortSignal.timeout(5_000),
   })
   const body = (await res.json().catch(() => ({}))) as WorkerRow[] | { error?: string }
-  if (!res.ok || !Array.isArray(body)) throw new Error(`${res.status}: ${'error' in body ? body.error : 'unexpected answer'}`)
+  if (!res.ok || !Array.isArray(body))
+    throw new Error(`${res.status}: ${'error' in body ? body.error : 'unexpected answer'}`)
   return body
 }
 

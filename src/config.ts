@@ -40,7 +40,10 @@ const EnvSchema = z.object({
   IDLE_WORKERS: z.coerce.number().int().min(0).max(64).default(2),
   // A crash restart RESUMEs the gateway session (no IDENTIFY spent) by driving discord.js internals that
   // workers/resume.ts pins to a version; 0 always IDENTIFYs.
-  RESUME_ON_RESTART: z.enum(['0', '1']).default('1').transform((flag) => flag === '1'),
+  RESUME_ON_RESTART: z
+    .enum(['0', '1'])
+    .default('1')
+    .transform((flag) => flag === '1'),
   // Supervision: OTP-style intensity (more than RESTART_MAX restarts within RESTART_WINDOW_MS → failed),
   // exponential backoff with jitter, reset after RESTART_STABLE_MS of good health.
   RESTART_MAX: z.coerce.number().int().min(0).max(1000).default(5),
@@ -59,17 +62,34 @@ const EnvSchema = z.object({
   // Discord bans an IP past 10 000 invalid requests (401/403/429) in 10 minutes: fail fast before that.
   INVALID_REQUEST_LIMIT: z.coerce.number().int().positive().max(10_000).default(9_000),
   // empty counts as unset: the service then generates one and prints it once
-  ADMIN_TOKEN: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(16, 'must be at least 16 characters').optional()),
-  METRICS_PUBLIC: z.enum(['0', '1']).default('0').transform((flag) => flag === '1'),
+  ADMIN_TOKEN: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.string().min(16, 'must be at least 16 characters').optional(),
+  ),
+  METRICS_PUBLIC: z
+    .enum(['0', '1'])
+    .default('0')
+    .transform((flag) => flag === '1'),
   SHUTDOWN_GRACE_MS: positiveMs(10_000),
   // 0 sends the hottest cached reads through the full app too (src/http/fast-reads.ts): same answers, slower.
-  FAST_READS: z.enum(['0', '1']).default('1').transform((flag) => flag === '1'),
+  FAST_READS: z
+    .enum(['0', '1'])
+    .default('1')
+    .transform((flag) => flag === '1'),
   // On SIGTERM, answer /readyz 503 but keep serving this long before closing the listener: a load balancer
   // polling /readyz takes the node out meanwhile, so no client meets a refused connection. 0 on a laptop.
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).default(0),
-  BODY_LIMIT_BYTES: z.coerce.number().int().positive().max(10_000_000).default(64 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(10_000_000)
+    .default(64 * 1024),
   // Off by default: lets tests make a worker throw, reject, exit or hang on purpose.
-  WORKER_TEST_HOOKS: z.enum(['0', '1']).default('0').transform((flag) => flag === '1'),
+  WORKER_TEST_HOOKS: z
+    .enum(['0', '1'])
+    .default('0')
+    .transform((flag) => flag === '1'),
   // With WORKER_TEST_HOOKS: every worker breaks this way while it logs in (a hung start is not a slow Discord).
   WORKER_TEST_START_FAULT: z.enum(['none', 'throw', 'reject', 'exit', 'hang', 'grow']).default('none'),
 })

@@ -30,7 +30,13 @@ export type Page = {
 export type IntentFlags = { guildMembers: boolean; messageContent: boolean }
 
 /** A gateway session as Discord needs it for RESUME; kept by the gateway so it outlives a crashed worker. */
-export type GatewaySession = { sessionId: string; sequence: number; resumeUrl: string; shardId: number; shardCount: number }
+export type GatewaySession = {
+  sessionId: string
+  sequence: number
+  resumeUrl: string
+  shardId: number
+  shardCount: number
+}
 
 export type BotStartOptions = {
   token: string

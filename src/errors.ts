@@ -57,7 +57,8 @@ export function toAppError(err: unknown): AppError {
 }
 
 /** Discord refused the bot's token (REST 401, gateway 4004): the one wording, at login and on every later request. */
-export const tokenRejected = (): AppError => new AppError(401, 'unauthorized', 'Discord rejected the token; log in again')
+export const tokenRejected = (): AppError =>
+  new AppError(401, 'unauthorized', 'Discord rejected the token; log in again')
 
 // Discord's JSON error codes we name to the caller (https://discord.com/developers/docs/topics/opcodes-and-status-codes).
 const NOT_FOUND_BY_DISCORD_CODE: Record<number, string> = {
@@ -78,8 +79,12 @@ const FORBIDDEN_BY_DISCORD_CODE: Record<number, string> = {
  */
 export function outcomeUnknown(by: 'discord' | 'bot'): AppError {
   const who = by === 'discord' ? 'Discord' : 'The bot'
-  return new AppError(504, 'outcome_unknown', `${who} did not answer in time: the message may or may not have been sent; ` +
-    'retrying with the same Idempotency-Key is safe (it cannot send the message twice)')
+  return new AppError(
+    504,
+    'outcome_unknown',
+    `${who} did not answer in time: the message may or may not have been sent; ` +
+      'retrying with the same Idempotency-Key is safe (it cannot send the message twice)',
+  )
 }
 
 /** Discord's answer, as the worker reported it → the error our API shows. One table for every route. */

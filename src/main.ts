@@ -27,7 +27,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true
     log.info(
       { signal, drainMs: config.SHUTDOWN_DRAIN_MS, graceMs: config.SHUTDOWN_GRACE_MS },
-      config.SHUTDOWN_DRAIN_MS > 0 ? 'shutting down: /readyz answers 503, still serving while draining' : 'shutting down: finishing in-flight requests',
+      config.SHUTDOWN_DRAIN_MS > 0
+        ? 'shutting down: /readyz answers 503, still serving while draining'
+        : 'shutting down: finishing in-flight requests',
     )
     service.stop().then(
       () => {

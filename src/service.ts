@@ -28,7 +28,11 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
   const budget = createInvalidRequestBudget(config.INVALID_REQUEST_LIMIT)
   const lag = watchEventLoopLag()
   let pool: BotPool | undefined
-  const metrics = createMetrics({ snapshots: () => pool?.snapshots() ?? [], budget, idleWorkers: () => pool?.idleWorkers() ?? 0 })
+  const metrics = createMetrics({
+    snapshots: () => pool?.snapshots() ?? [],
+    budget,
+    idleWorkers: () => pool?.idleWorkers() ?? 0,
+  })
   // The workers' counters are totals per worker; the budget wants what is new since the last look.
   const lastInvalid = new Map<string, number>()
   pool = createPool({

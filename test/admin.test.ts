@@ -5,7 +5,12 @@ import { startStack, waitFor, type Stack } from './support/stack.ts'
 const ADMIN_TOKEN = 'test-admin-token-0123456789'
 /** A service with alpha logged in twice, one Discord REST call made and a health check done. */
 async function startAdminStack(): Promise<{ stack: Stack; alpha: string }> {
-  const started = await startStack({ ADMIN_TOKEN, WORKER_TEST_HOOKS: '1', HEALTH_CHECK_INTERVAL_MS: '100', RESTART_BACKOFF_BASE_MS: '50' })
+  const started = await startStack({
+    ADMIN_TOKEN,
+    WORKER_TEST_HOOKS: '1',
+    HEALTH_CHECK_INTERVAL_MS: '100',
+    RESTART_BACKOFF_BASE_MS: '50',
+  })
   const session = (await started.login(started.discord.tokens.alpha)).sessionId
   await started.login(started.discord.tokens.alpha)
   await started.get(`/api/members?guildId=${started.discord.world.ids.bigGuild}&limit=5`, session) // one Discord REST call
@@ -36,7 +41,9 @@ describe('admin API', () => {
       expect(reply.json.code).toBe('unauthorized')
     }
     // a session id is not an admin token
-    expect((await stack.request('GET', '/admin/health', { headers: { authorization: `Bearer ${alpha}` } })).status).toBe(401)
+    expect(
+      (await stack.request('GET', '/admin/health', { headers: { authorization: `Bearer ${alpha}` } })).status,
+    ).toBe(401)
   })
 
   test('GET /admin/workers: one row per worker with its health', async () => {
@@ -71,7 +78,9 @@ describe('admin API', () => {
       expect(reply.json.state).toBe('ready')
       expect(reply.json.restarts).toBe(1)
       expect((await own.stack.get('/api/session', own.alpha)).status).toBe(200)
-      expect((await adminOn(own.stack)('GET', '/metrics')).text).toContain('botvisor_worker_restarts_total{cause="admin"} 1')
+      expect((await adminOn(own.stack)('GET', '/metrics')).text).toContain(
+        'botvisor_worker_restarts_total{cause="admin"} 1',
+      )
     } finally {
       await own.stack.stop()
     }
@@ -142,7 +151,9 @@ describe('budgets that protect the bots from Discord', () => {
       expect(reply.status).toBe(503)
       expect(reply.json.error).toContain('invalid requests')
       expect(guarded.discord.counters().restTotal).toBe(callsBefore)
-      const health = await guarded.request('GET', '/admin/health', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+      const health = await guarded.request('GET', '/admin/health', {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      })
       expect(health.json.invalidRequests).toMatchObject({ used: 3, limit: 3, failingFast: true })
     } finally {
       await guarded.stop()
@@ -151,7 +162,12 @@ describe('budgets that protect the bots from Discord', () => {
 
   test('an automatic restart that cannot RESUME refuses to IDENTIFY when the day’s budget is nearly spent, and admin says so', async () => {
     // IDENTIFY_RESERVE above the fake's 1 000 a day: every automatic restart must refuse
-    const thrifty = await startStack({ ADMIN_TOKEN, IDENTIFY_RESERVE: '1000', WORKER_TEST_HOOKS: '1', RESTART_BACKOFF_BASE_MS: '20' })
+    const thrifty = await startStack({
+      ADMIN_TOKEN,
+      IDENTIFY_RESERVE: '1000',
+      WORKER_TEST_HOOKS: '1',
+      RESTART_BACKOFF_BASE_MS: '20',
+    })
     try {
       const token = thrifty.discord.tokens.solo
       const { sessionId } = await thrifty.login(token)
@@ -162,7 +178,11 @@ describe('budgets that protect the bots from Discord', () => {
       await bot.call((worker) => worker.injectFault('exit'))
       await waitFor(() => bot.state() === 'failed')
       expect(thrifty.discord.counters().identifies.solo).toBe(identifies)
-      const row = (await thrifty.request('GET', `/admin/workers/${bot.workerId}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json
+      const row = (
+        await thrifty.request('GET', `/admin/workers/${bot.workerId}`, {
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        })
+      ).json
       expect(row.lastError).toContain('refusing to IDENTIFY')
       expect((await thrifty.get('/api/session', sessionId)).status).toBe(503)
     } finally {

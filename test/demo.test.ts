@@ -14,7 +14,8 @@ describe('bun run demo', () => {
       void (async () => {
         const reader = child.stdout.getReader()
         const decoder = new TextDecoder()
-        for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) output += decoder.decode(chunk.value)
+        for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+          output += decoder.decode(chunk.value)
       })()
       await waitFor(() => output.includes('API docs'), { timeoutMs: 15_000 })
       const apiUrl = /API on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1]

@@ -13,7 +13,13 @@ let slowSessionId: string
 beforeAll(async () => {
   stack = await startStack()
   slow = startService(
-    loadConfig({ PORT: '0', DISCORD_API_URL: stack.discord.apiUrl, LOG_LEVEL: 'silent', WARM_SPARE_WORKERS: '0', FAST_READS: '0' }),
+    loadConfig({
+      PORT: '0',
+      DISCORD_API_URL: stack.discord.apiUrl,
+      LOG_LEVEL: 'silent',
+      WARM_SPARE_WORKERS: '0',
+      FAST_READS: '0',
+    }),
     createLogger('silent'),
   )
   sessionId = (await stack.login(stack.discord.tokens.alpha)).sessionId
@@ -36,13 +42,21 @@ const headerSet = (headers: Headers, origin: string) =>
     .sort()
 /** The path named by the request's log line. */
 const answeredBy = (before: number) =>
-  stack.logs.slice(before).map((line) => JSON.parse(line)).filter((line) => line.msg === 'request').map((line) => line.via)
+  stack.logs
+    .slice(before)
+    .map((line) => JSON.parse(line))
+    .filter((line) => line.msg === 'request')
+    .map((line) => line.via)
 
 describe('the short path answers the hottest cached reads, exactly as the full app would', () => {
   test('cached guild, channel and newest-message reads are answered by the short path; anything else by the app', async () => {
     const { bigGuild, manyMessagesChannel } = stack.discord.world.ids
     await stack.get(`/api/messages?channelId=${manyMessagesChannel}&limit=20`, sessionId) // the gateway keeps it after this
-    for (const path of ['/api/guilds', `/api/channels?guildId=${bigGuild}`, `/api/messages?channelId=${manyMessagesChannel}&limit=20`]) {
+    for (const path of [
+      '/api/guilds',
+      `/api/channels?guildId=${bigGuild}`,
+      `/api/messages?channelId=${manyMessagesChannel}&limit=20`,
+    ]) {
       const before = stack.logs.length
       expect((await stack.get(path, sessionId)).status).toBe(200)
       expect(answeredBy(before)).toEqual(['short'])
@@ -57,7 +71,10 @@ describe('the short path answers the hottest cached reads, exactly as the full a
     const before = stack.logs.length
     expect((await stack.get('/api/guilds', 'x'.repeat(32))).status).toBe(401)
     expect((await stack.get(`/api/channels?guildId=${stack.discord.world.ids.soloGuild}`, sessionId)).status).toBe(403)
-    expect((await stack.get(`/api/messages?channelId=${stack.discord.world.ids.manyMessagesChannel}&limit=1e2`, sessionId)).status).toBe(400)
+    expect(
+      (await stack.get(`/api/messages?channelId=${stack.discord.world.ids.manyMessagesChannel}&limit=1e2`, sessionId))
+        .status,
+    ).toBe(400)
     expect(answeredBy(before)).toEqual(['app', 'app', 'app'])
   })
 
@@ -99,12 +116,27 @@ describe('the short path answers the hottest cached reads, exactly as the full a
     const before = stack.logs.length
     await stack.get('/api/guilds', sessionId)
     await stack.get('/api/guilds?full=1', sessionId)
-    const lines = stack.logs.slice(before).map((line) => JSON.parse(line)).filter((line) => line.msg === 'request')
+    const lines = stack.logs
+      .slice(before)
+      .map((line) => JSON.parse(line))
+      .filter((line) => line.msg === 'request')
     expect(lines.map((line) => line.via)).toEqual(['short', 'app'])
-    const keys = (line: Record<string, unknown>) => Object.keys(line).filter((key) => key !== 'time').sort()
+    const keys = (line: Record<string, unknown>) =>
+      Object.keys(line)
+        .filter((key) => key !== 'time')
+        .sort()
     expect(keys(lines[0])).toEqual(keys(lines[1]))
-    expect(lines[0]).toMatchObject({ method: 'GET', route: '/api/guilds', status: 200, session: `${sessionId.slice(0, 6)}…` })
-    const metrics = await stack.request('GET', '/metrics', { headers: { authorization: `Bearer ${stack.service.adminToken}` } })
-    expect(metrics.text).toMatch(/botvisor_http_requests_total\{method="GET",route="\/api\/guilds",status="200"\} [2-9]/)
+    expect(lines[0]).toMatchObject({
+      method: 'GET',
+      route: '/api/guilds',
+      status: 200,
+      session: `${sessionId.slice(0, 6)}…`,
+    })
+    const metrics = await stack.request('GET', '/metrics', {
+      headers: { authorization: `Bearer ${stack.service.adminToken}` },
+    })
+    expect(metrics.text).toMatch(
+      /botvisor_http_requests_total\{method="GET",route="\/api\/guilds",status="200"\} [2-9]/,
+    )
   })
 })

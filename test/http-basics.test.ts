@@ -48,7 +48,10 @@ describe('HTTP basics', () => {
   test('a trailing slash is a 404 naming the route meant, not a 405', async () => {
     const { res, json } = await send('/api/guilds/')
     expect(res.status).toBe(404)
-    expect(json).toEqual({ error: 'No route GET /api/guilds/ (without the trailing slash: /api/guilds)', code: 'not_found' })
+    expect(json).toEqual({
+      error: 'No route GET /api/guilds/ (without the trailing slash: /api/guilds)',
+      code: 'not_found',
+    })
   })
 
   test('malformed JSON is a 400, never a stack trace', async () => {
@@ -73,7 +76,11 @@ describe('HTTP basics', () => {
   })
 
   test('a body that is not JSON is a 415 saying to send JSON', async () => {
-    const { res, json } = await send('/api/auth/login', { method: 'POST', body: 'token=x', headers: { 'content-type': 'text/plain' } })
+    const { res, json } = await send('/api/auth/login', {
+      method: 'POST',
+      body: 'token=x',
+      headers: { 'content-type': 'text/plain' },
+    })
     expect(res.status).toBe(415)
     expect(String(json.error)).toContain('application/json')
   })
@@ -90,7 +97,9 @@ describe('HTTP basics', () => {
   })
 
   test('a session header that cannot be a session is unknown, not missing', async () => {
-    expect((await send('/api/guilds', { headers: { authorization: 'nope' } })).json.error).toBe('Unknown or expired session: log in again')
+    expect((await send('/api/guilds', { headers: { authorization: 'nope' } })).json.error).toBe(
+      'Unknown or expired session: log in again',
+    )
     expect((await send('/api/guilds')).json.error).toBe('Missing session: send Authorization: <sessionId>')
   })
 
@@ -101,7 +110,9 @@ describe('HTTP basics', () => {
   })
 
   test('an admin worker id over 64 characters is a 400', async () => {
-    const { res } = await send(`/admin/workers/${'w'.repeat(65)}`, { headers: { authorization: `Bearer ${service.adminToken}` } })
+    const { res } = await send(`/admin/workers/${'w'.repeat(65)}`, {
+      headers: { authorization: `Bearer ${service.adminToken}` },
+    })
     expect(res.status).toBe(400)
   })
 
@@ -125,14 +136,23 @@ describe('HTTP basics', () => {
     expect(res.status).toBe(200)
     const paths = Object.keys(json.paths as object)
     expect(paths).toEqual(
-      expect.arrayContaining(['/api/auth/login', '/api/auth/logout', '/api/guilds', '/api/channels', '/api/members', '/api/messages']),
+      expect.arrayContaining([
+        '/api/auth/login',
+        '/api/auth/logout',
+        '/api/guilds',
+        '/api/channels',
+        '/api/members',
+        '/api/messages',
+      ]),
     )
   })
 
   test('GET /openapi.json lists the error codes and channel types, and documents the docs and metrics routes', async () => {
     const { json } = await send('/openapi.json')
     const schemas = (json.components as any).schemas
-    expect(schemas.Error.properties.code.enum).toEqual(expect.arrayContaining(['not_found', 'method_not_allowed', 'unsupported_media_type']))
+    expect(schemas.Error.properties.code.enum).toEqual(
+      expect.arrayContaining(['not_found', 'method_not_allowed', 'unsupported_media_type']),
+    )
     expect(schemas.Channel.properties.type.enum).toEqual(expect.arrayContaining(['text', 'voice', 'category']))
     expect(Object.keys(json.paths as object)).toEqual(expect.arrayContaining(['/metrics', '/openapi.json', '/docs']))
   })

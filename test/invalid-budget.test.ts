@@ -30,7 +30,7 @@ describe('the running total', () => {
     const events: { at: number; count: number }[] = []
     let now = 5_000_000_000
     let seed = 7
-    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647)
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647
     for (let step = 0; step < 2000; step++) {
       now += Math.floor(random() * (random() < 0.05 ? 90_000 : 3_000))
       const count = Math.floor(random() * 4)

@@ -44,7 +44,9 @@ describe('no token and no whole session id ever leaks', () => {
     const { sessionId } = await stack.login(stack.discord.tokens.beta)
     const label = `${sessionId.slice(0, 6)}…`
     expect((await stack.get('/api/guilds', sessionId)).status).toBe(200)
-    const requestLines = stack.logs.map((line) => JSON.parse(line)).filter((line) => line.msg === 'request' && line.session === label)
+    const requestLines = stack.logs
+      .map((line) => JSON.parse(line))
+      .filter((line) => line.msg === 'request' && line.session === label)
     const guilds = requestLines.filter((line) => line.route === '/api/guilds')
     expect(guilds).toHaveLength(1)
     expect(guilds[0]).toMatchObject({ method: 'GET', status: 200, ms: expect.any(Number), session: label })

@@ -19,8 +19,14 @@ const settings: LifecycleSettings = {
   healthCheckTimeoutMs: 500,
 }
 const identity: BotIdentity = {
-  botId: '1', username: 'bot', avatar: null, intents: { guildMembers: true, messageContent: true },
-  guildCount: 1, identifiesLeft: 999, resumed: false, intentBits: 1,
+  botId: '1',
+  username: 'bot',
+  avatar: null,
+  intents: { guildMembers: true, messageContent: true },
+  guildCount: 1,
+  identifiesLeft: 999,
+  resumed: false,
+  intentBits: 1,
 }
 
 /**
@@ -114,12 +120,35 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   // what the world would do next anyway (a retiring worker exits, a slot frees, a start succeeds, a timer fires):
   // weighted so that sequences reach deep states, not only the first login
   { weight: 12, arbitrary: fc.constant({ kind: 'progress' as const }) },
-  { weight: 6, arbitrary: fc.record({ kind: fc.constantFrom('slot', 'exit', 'hung', 'restartDue', 'wait', 'expire', 'restart'), pick }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('reply'), pick, outcome: fc.constantFrom('ok', 401, 429, 502, 504, 'hung', 'bug') }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('gateway'), pick, status: fc.constantFrom('reconnecting', 'ready', 'revoked', 'closed') }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constantFrom('slot', 'exit', 'hung', 'restartDue', 'wait', 'expire', 'restart'),
+      pick,
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('reply'),
+      pick,
+      outcome: fc.constantFrom('ok', 401, 429, 502, 504, 'hung', 'bug'),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('gateway'),
+      pick,
+      status: fc.constantFrom('reconnecting', 'ready', 'revoked', 'closed'),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('memory'), pick, big: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('session', 'identifies'), pick }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('stop'), cause: fc.constantFrom('released', 'removed', 'shutdown') }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('stop'), cause: fc.constantFrom('released', 'removed', 'shutdown') }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('tick'), ms: fc.integer({ min: 1, max: 6_000 }) }) },
 ) as fc.Arbitrary<Command>
 
@@ -166,8 +195,14 @@ function run(commands: Command[]) {
         if (generation === undefined) break
         world.calls.delete(generation)
         if (c.outcome === 'ok') apply({ type: 'started', generation, identity })
-        else if (c.outcome === 'hung' || c.outcome === 'bug') apply({ type: 'startBroke', generation, hung: c.outcome === 'hung', detail: 'x' })
-        else apply({ type: 'startFailed', generation, failure: { ok: false, status: c.outcome, discordCode: 0, detail: 'x' } })
+        else if (c.outcome === 'hung' || c.outcome === 'bug')
+          apply({ type: 'startBroke', generation, hung: c.outcome === 'hung', detail: 'x' })
+        else
+          apply({
+            type: 'startFailed',
+            generation,
+            failure: { ok: false, status: c.outcome, discordCode: 0, detail: 'x' },
+          })
         break
       }
       case 'exit': {
@@ -247,7 +282,10 @@ describe('worker lifecycle (pure transitions)', () => {
   })
 
   test('a stale worker cannot act on its successor: its exit, push or reply changes nothing', () => {
-    const { world, apply } = run([{ kind: 'slot', pick: 0 }, { kind: 'reply', pick: 0, outcome: 'ok' }])
+    const { world, apply } = run([
+      { kind: 'slot', pick: 0 },
+      { kind: 'reply', pick: 0, outcome: 'ok' },
+    ])
     apply({ type: 'restart', reason: 'admin request' }) // generation 1 retires, 2 queued
     apply({ type: 'slot', generation: 2 })
     expect(world.state.start).toBe('slotted') // waits for generation 1 to be gone
@@ -257,7 +295,8 @@ describe('worker lifecycle (pure transitions)', () => {
       { type: 'memory', generation: 1, heapBytes: 10_000 },
       { type: 'session', generation: 1, session: null },
       { type: 'started', generation: 1, identity },
-    ] satisfies LifecycleEvent[]) apply(event)
+    ] satisfies LifecycleEvent[])
+      apply(event)
     expect(world.state).toBe(before)
     world.live.delete(1)
     apply({ type: 'exited', generation: 1, reason: 'exited with code 0' })
@@ -270,12 +309,16 @@ describe('worker lifecycle (pure transitions)', () => {
       { type: 'hung', generation: 1 },
       { type: 'gateway', generation: 1, status: 'closed', code: 4000 },
       { type: 'memory', generation: 1, heapBytes: 10_000 },
-    ] satisfies LifecycleEvent[]) apply(event)
+    ] satisfies LifecycleEvent[])
+      apply(event)
     expect(world.state).toBe(ready)
   })
 
   test('a heap past the watermark recycles: logged as a recycle with reason memory, never as a crash', () => {
-    const { world, apply } = run([{ kind: 'slot', pick: 0 }, { kind: 'reply', pick: 0, outcome: 'ok' }])
+    const { world, apply } = run([
+      { kind: 'slot', pick: 0 },
+      { kind: 'reply', pick: 0, outcome: 'ok' },
+    ])
     apply({ type: 'memory', generation: 1, heapBytes: 99 })
     expect(world.state.phase).toBe('ready')
     apply({ type: 'memory', generation: 1, heapBytes: 10_000_000 })
@@ -289,24 +332,42 @@ describe('worker lifecycle (pure transitions)', () => {
   })
 
   test('a start the worker never answers is a hang (bot_timeout), not a Discord timeout', () => {
-    const { world } = run([{ kind: 'slot', pick: 0 }, { kind: 'reply', pick: 0, outcome: 'hung' }])
+    const { world } = run([
+      { kind: 'slot', pick: 0 },
+      { kind: 'reply', pick: 0, outcome: 'hung' },
+    ])
     expect(world.effects).toContainEqual({ type: 'settleFirstLogin', outcome: { kind: 'hung' } })
-    const slow = run([{ kind: 'slot', pick: 0 }, { kind: 'reply', pick: 0, outcome: 504 }]).world
-    expect(slow.effects).toContainEqual(expect.objectContaining({ type: 'settleFirstLogin', outcome: expect.objectContaining({ kind: 'rejected' }) }))
+    const slow = run([
+      { kind: 'slot', pick: 0 },
+      { kind: 'reply', pick: 0, outcome: 504 },
+    ]).world
+    expect(slow.effects).toContainEqual(
+      expect.objectContaining({ type: 'settleFirstLogin', outcome: expect.objectContaining({ kind: 'rejected' }) }),
+    )
   })
 
   test('a restart refused for the IDENTIFY budget fails the bot naming why; the next calls are told so', () => {
-    const { world, apply } = run([{ kind: 'slot', pick: 0 }, { kind: 'reply', pick: 0, outcome: 'ok' }, { kind: 'exit', pick: 0 }])
+    const { world, apply } = run([
+      { kind: 'slot', pick: 0 },
+      { kind: 'reply', pick: 0, outcome: 'ok' },
+      { kind: 'exit', pick: 0 },
+    ])
     apply({ type: 'restartDue', generation: 1 })
     apply({ type: 'slot', generation: 2 })
     apply({ type: 'identifies', generation: 2, left: 10 })
-    apply({ type: 'startFailed', generation: 2, failure: { ok: false, status: 429, discordCode: 0, detail: 'only 10 IDENTIFYs left today' } })
+    apply({
+      type: 'startFailed',
+      generation: 2,
+      failure: { ok: false, status: 429, discordCode: 0, detail: 'only 10 IDENTIFYs left today' },
+    })
     expect(world.state.phase).toBe('failed')
     expect(world.state.identity.identifiesLeft).toBe(10)
     world.waiting.add(99)
     apply({ type: 'wait', id: 99 })
     expect(world.effects.at(-1)).toEqual({
-      type: 'settleWaiter', id: 99, outcome: { kind: 'failed', lastError: 'refusing to IDENTIFY: only 10 IDENTIFYs left today' },
+      type: 'settleWaiter',
+      id: 99,
+      outcome: { kind: 'failed', lastError: 'refusing to IDENTIFY: only 10 IDENTIFYs left today' },
     })
   })
 })

@@ -99,7 +99,9 @@ test('any burst of concurrent logins and logouts of one bot ends with one lease 
   await fc.assert(
     fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 4 }), async (steps) => {
       for (const { logins, logouts } of steps) {
-        const leaving = [...new Set(logouts.map((n) => sessionIds[n % Math.max(1, sessionIds.length)]).filter(Boolean))] as string[]
+        const leaving = [
+          ...new Set(logouts.map((n) => sessionIds[n % Math.max(1, sessionIds.length)]).filter(Boolean)),
+        ] as string[]
         const replies = await Promise.all([
           ...Array.from({ length: logins }, () => stack.post('/api/auth/login', { token })),
           ...leaving.map((id) => stack.post('/api/auth/logout', {}, id)),

@@ -15,7 +15,8 @@ const message = (id: number, content = `m${id}`, channelId = CHANNEL) =>
     embeds: [],
   }) as unknown as APIMessage
 const newestFirst = (from: number, count: number) => Array.from({ length: count }, (_, i) => message(from - i))
-const ids = (body: string) => (JSON.parse(body) as { id: string }[]).map((m) => Number(BigInt(m.id) - 300000000000000000n))
+const ids = (body: string) =>
+  (JSON.parse(body) as { id: string }[]).map((m) => Number(BigInt(m.id) - 300000000000000000n))
 
 describe('worker message cache', () => {
   test('answers the newest messages it was filled with, and only what Discord would answer', () => {

@@ -8,7 +8,10 @@ import { createResponseCheck, type ResponseCheck } from './support/openapi-check
 let service: Service
 let check: ResponseCheck
 beforeAll(async () => {
-  service = startService(loadConfig({ PORT: '0', LOG_LEVEL: 'silent', WARM_SPARE_WORKERS: '0' }), createLogger('silent'))
+  service = startService(
+    loadConfig({ PORT: '0', LOG_LEVEL: 'silent', WARM_SPARE_WORKERS: '0' }),
+    createLogger('silent'),
+  )
   check = createResponseCheck(await (await fetch(`${service.url}/openapi.json`)).json())
 })
 afterAll(() => service.stop())
@@ -16,8 +19,13 @@ afterAll(() => service.stop())
 const json = (extra: Record<string, string> = {}) => new Headers({ 'content-type': 'application/json', ...extra })
 const guild = { id: '1104455672845533184', name: 'g', icon: null, memberCount: 3 }
 const message = {
-  id: '1104455672845533184', channelId: '1104455672845533185', content: 'hi', timestamp: '2026-11-25T12:00:00.000000+00:00',
-  editedTimestamp: null, attachments: [], embedCount: 0,
+  id: '1104455672845533184',
+  channelId: '1104455672845533185',
+  content: 'hi',
+  timestamp: '2026-11-25T12:00:00.000000+00:00',
+  editedTimestamp: null,
+  attachments: [],
+  embedCount: 0,
   author: { id: '1104455672845533186', username: 'u', globalName: null, avatar: null, bot: false },
 }
 const error = (code: string) => JSON.stringify({ error: 'x', code })
@@ -33,10 +41,16 @@ describe('the OpenAPI response check', () => {
 
   test('flags an undocumented status, a missing field, a value out of its enum or format, and a wrong type', () => {
     expect(check('GET', '/api/guilds', 418, json(), error('internal'))).toHaveLength(1)
-    expect(check('GET', '/api/guilds', 200, json(), JSON.stringify([{ ...guild, memberCount: undefined }]))).toHaveLength(1)
+    expect(
+      check('GET', '/api/guilds', 200, json(), JSON.stringify([{ ...guild, memberCount: undefined }])),
+    ).toHaveLength(1)
     expect(check('GET', '/api/guilds', 200, json(), JSON.stringify([{ ...guild, memberCount: 2.5 }]))).toHaveLength(1)
-    expect(check('GET', '/api/guilds', 401, json({ 'www-authenticate': 'Bearer' }), error('no_such_code'))).toHaveLength(1)
-    expect(check('GET', '/api/messages', 200, json(), JSON.stringify([{ ...message, timestamp: 'yesterday' }]))).toHaveLength(1)
+    expect(
+      check('GET', '/api/guilds', 401, json({ 'www-authenticate': 'Bearer' }), error('no_such_code')),
+    ).toHaveLength(1)
+    expect(
+      check('GET', '/api/messages', 200, json(), JSON.stringify([{ ...message, timestamp: 'yesterday' }])),
+    ).toHaveLength(1)
     expect(check('GET', '/api/guilds', 200, new Headers({ 'content-type': 'text/plain' }), '[]')).toHaveLength(1)
   })
 

@@ -19,7 +19,11 @@ afterEach(async () => {
   }
 })
 
-const errorOf = (promise: Promise<unknown>) => promise.then(() => undefined, (err: unknown) => err)
+const errorOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (err: unknown) => err,
+  )
 
 test('the results of settled calls are not kept alive by the worker connection', async () => {
   const worker = connect()
@@ -45,10 +49,12 @@ test('a call in flight when the worker dies rejects with bot_unavailable, and la
   expect((err as AppError).code).toBe('bot_unavailable')
   expect(worker.isAlive()).toBe(false)
   let posted = false
-  const late = await errorOf(worker.call(async (bot) => {
-    posted = true
-    return bot.stats()
-  }))
+  const late = await errorOf(
+    worker.call(async (bot) => {
+      posted = true
+      return bot.stats()
+    }),
+  )
   expect((late as AppError).code).toBe('bot_unavailable')
   expect(posted).toBe(false)
 })

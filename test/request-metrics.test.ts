@@ -13,10 +13,18 @@ describe('request metrics', () => {
     const text = await registry.metrics()
     expect(text).toContain('botvisor_http_requests_total{method="GET",route="/api/guilds",status="200"} 2')
     expect(text).toContain('botvisor_http_requests_total{method="GET",route="/api/guilds",status="401"} 1')
-    expect(text).toContain('botvisor_http_request_duration_seconds_bucket{method="GET",route="/api/guilds",le="0.0005"} 2')
-    expect(text).toContain('botvisor_http_request_duration_seconds_bucket{method="GET",route="/api/guilds",le="0.005"} 3')
-    expect(text).toContain('botvisor_http_request_duration_seconds_bucket{method="POST",route="/api/auth/login",le="+Inf"} 1')
-    expect(text).toContain('botvisor_http_request_duration_seconds_bucket{method="POST",route="/api/auth/login",le="5"} 0')
+    expect(text).toContain(
+      'botvisor_http_request_duration_seconds_bucket{method="GET",route="/api/guilds",le="0.0005"} 2',
+    )
+    expect(text).toContain(
+      'botvisor_http_request_duration_seconds_bucket{method="GET",route="/api/guilds",le="0.005"} 3',
+    )
+    expect(text).toContain(
+      'botvisor_http_request_duration_seconds_bucket{method="POST",route="/api/auth/login",le="+Inf"} 1',
+    )
+    expect(text).toContain(
+      'botvisor_http_request_duration_seconds_bucket{method="POST",route="/api/auth/login",le="5"} 0',
+    )
     expect(text).toContain('botvisor_http_request_duration_seconds_count{method="GET",route="/api/guilds"} 3')
     expect(text).toMatch(/botvisor_http_request_duration_seconds_sum\{method="GET",route="\/api\/guilds"\} 0\.0036/)
     expect(text).toContain('# TYPE botvisor_http_request_duration_seconds histogram')

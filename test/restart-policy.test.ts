@@ -31,14 +31,18 @@ describe('restart policy', () => {
 
   test('jitter keeps every delay between half the ceiling and the ceiling', () => {
     fc.assert(
-      fc.property(fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 0, max: 20 }), (roll, crashesBefore) => {
-        const policy = createRestartPolicy({ ...settings, maxRestarts: 100, windowMs: 1 }, () => roll)
-        for (let i = 0; i < crashesBefore; i++) policy.onCrash(i, i)
-        const decision = policy.onCrash(crashesBefore, crashesBefore)
-        if (decision.action !== 'restart') return false
-        const ceiling = Math.min(settings.backoffMaxMs, settings.backoffBaseMs * 2 ** crashesBefore)
-        return decision.delayMs >= ceiling / 2 && decision.delayMs <= ceiling
-      }),
+      fc.property(
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.integer({ min: 0, max: 20 }),
+        (roll, crashesBefore) => {
+          const policy = createRestartPolicy({ ...settings, maxRestarts: 100, windowMs: 1 }, () => roll)
+          for (let i = 0; i < crashesBefore; i++) policy.onCrash(i, i)
+          const decision = policy.onCrash(crashesBefore, crashesBefore)
+          if (decision.action !== 'restart') return false
+          const ceiling = Math.min(settings.backoffMaxMs, settings.backoffBaseMs * 2 ** crashesBefore)
+          return decision.delayMs >= ceiling / 2 && decision.delayMs <= ceiling
+        },
+      ),
     )
   })
 

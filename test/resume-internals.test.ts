@@ -12,15 +12,30 @@ const installed = {
 }
 const { WebSocketManager } = fromDiscordJs('@discordjs/ws') as typeof import('@discordjs/ws')
 
-const SESSION: GatewaySession = { sessionId: 'abc', sequence: 42, resumeUrl: 'wss://resume.example', shardId: 0, shardCount: 1 }
+const SESSION: GatewaySession = {
+  sessionId: 'abc',
+  sequence: 42,
+  resumeUrl: 'wss://resume.example',
+  shardId: 0,
+  shardCount: 1,
+}
 const SNAPSHOT = { ready: { v: 10, user: { id: '1' } }, guildCreates: [{ id: '10' }, { id: '11' }] }
 
 /** A real @discordjs/ws manager (never connected) built with the strategy the worker uses. */
 function managerWith(options: { resume: GatewaySession | null; snapshot: typeof SNAPSHOT | null }) {
   const reported: (GatewaySession | null)[] = []
   const settled: string[] = []
-  const keeping = sessionKeepingStrategy({ ...options, report: (session) => reported.push(session), onSettled: (how) => settled.push(how) })
-  const manager = new WebSocketManager({ token: 'not-a-token', intents: 0, rest: new REST(), buildStrategy: keeping.build })
+  const keeping = sessionKeepingStrategy({
+    ...options,
+    report: (session) => reported.push(session),
+    onSettled: (how) => settled.push(how),
+  })
+  const manager = new WebSocketManager({
+    token: 'not-a-token',
+    intents: 0,
+    rest: new REST(),
+    buildStrategy: keeping.build,
+  })
   return { manager, keeping, reported, settled }
 }
 /** Emits as @discordjs/ws's shards do; its typed map forbids emitting from outside. */
@@ -33,7 +48,10 @@ describe('workers/resume.ts still fits the discord.js it drives (RESUME_ON_RESTA
   test('the installed discord.js and @discordjs/ws are the versions resume.ts was verified with', () => {
     // When this fails: re-run this file and test/resume.test.ts against the new versions, read what changed in
     // @discordjs/ws's WebSocketManager options and events, then update RESUME_VERIFIED_WITH.
-    expect(installed, `workers/resume.ts drives discord.js internals verified with ${JSON.stringify(RESUME_VERIFIED_WITH)}`).toEqual({
+    expect(
+      installed,
+      `workers/resume.ts drives discord.js internals verified with ${JSON.stringify(RESUME_VERIFIED_WITH)}`,
+    ).toEqual({
       ...RESUME_VERIFIED_WITH,
     })
   })
@@ -41,9 +59,19 @@ describe('workers/resume.ts still fits the discord.js it drives (RESUME_ON_RESTA
   test('the manager takes our strategy and our session hooks: the seed is what the first connection RESUMEs', async () => {
     const { manager, reported, keeping } = managerWith({ resume: SESSION, snapshot: null })
     expect((manager as unknown as { strategy: object }).strategy.constructor.name).toBe('SimpleShardingStrategy')
-    expect(await manager.options.retrieveSessionInfo(0)).toMatchObject({ sessionId: 'abc', sequence: 42, resumeURL: 'wss://resume.example' })
+    expect(await manager.options.retrieveSessionInfo(0)).toMatchObject({
+      sessionId: 'abc',
+      sequence: 42,
+      resumeURL: 'wss://resume.example',
+    })
     // discord.js reporting a new session replaces the seed and reaches the gateway at once
-    await manager.options.updateSessionInfo(0, { sessionId: 'def', sequence: 1, resumeURL: 'wss://r2', shardId: 0, shardCount: 1 })
+    await manager.options.updateSessionInfo(0, {
+      sessionId: 'def',
+      sequence: 1,
+      resumeURL: 'wss://r2',
+      shardId: 0,
+      shardCount: 1,
+    })
     expect(reported).toEqual([{ sessionId: 'def', sequence: 1, resumeUrl: 'wss://r2', shardId: 0, shardCount: 1 }])
     expect(await manager.options.retrieveSessionInfo(0)).toMatchObject({ sessionId: 'def' })
     keeping.dispose()

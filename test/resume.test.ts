@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { botKeyOf } from '../src/pool/pool.ts'
 import { startStack, waitFor, type Stack } from './support/stack.ts'
 
-const HOOKS = { WORKER_TEST_HOOKS: '1', RESTART_BACKOFF_BASE_MS: '20', RESTART_BACKOFF_MAX_MS: '50', METRICS_PUBLIC: '1' }
+const HOOKS = {
+  WORKER_TEST_HOOKS: '1',
+  RESTART_BACKOFF_BASE_MS: '20',
+  RESTART_BACKOFF_MAX_MS: '50',
+  METRICS_PUBLIC: '1',
+}
 
 let stack: Stack
 beforeAll(async () => {
@@ -48,7 +53,12 @@ describe('a crash restart that cannot RESUME says why and counts it', () => {
     const bot = stack.service.pool.get(botKeyOf(token))!
     const lines = stack.logs.map((line) => JSON.parse(line) as Record<string, unknown>)
     const warning = lines.find((line) => String(line.msg).startsWith('restart could not RESUME'))
-    expect(warning).toMatchObject({ level: 40, worker: bot.workerId, bot: bot.identity.botId, reason: 'snapshot_failed' })
+    expect(warning).toMatchObject({
+      level: 40,
+      worker: bot.workerId,
+      bot: bot.identity.botId,
+      reason: 'snapshot_failed',
+    })
     expect(String(warning?.detail)).toContain('Internal Server Error') // Discord's answer, as discord.js reported it
     expect(stack.logs.join('\n')).not.toContain(token)
     expect((await stack.get('/api/guilds', sessionId)).status).toBe(200)

@@ -145,7 +145,8 @@ test('a send into a hung worker answers 504 outcome_unknown naming the bot', asy
     const bot = quiet.service.pool.get(botKeyOf(quiet.discord.tokens.solo))
     await bot?.call((worker) => worker.injectFault('hang'))
     const reply = await quiet.request('POST', '/api/messages', {
-      sessionId, body: { channelId: quiet.discord.world.ids.soloGeneralChannel, content: 'into a hung worker' },
+      sessionId,
+      body: { channelId: quiet.discord.world.ids.soloGeneralChannel, content: 'into a hung worker' },
     })
     expect(reply.status).toBe(504)
     expect(reply.json.code).toBe('outcome_unknown')
@@ -156,13 +157,18 @@ test('a send into a hung worker answers 504 outcome_unknown naming the bot', asy
 })
 
 test('a send whose worker dies while Discord holds it answers 504 outcome_unknown, not a 503 inviting a blind retry', async () => {
-  const fragile = await startStack({ WORKER_TEST_HOOKS: '1', HEALTH_CHECK_INTERVAL_MS: '600000', RPC_TIMEOUT_MS: '20000' })
+  const fragile = await startStack({
+    WORKER_TEST_HOOKS: '1',
+    HEALTH_CHECK_INTERVAL_MS: '600000',
+    RPC_TIMEOUT_MS: '20000',
+  })
   try {
     const token = fragile.discord.tokens.solo
     const { sessionId } = await fragile.login(token)
     fragile.discord.control.failRest({ bot: 'solo', route: 'POST /channels/:id/messages', hang: true })
     const sending = fragile.request('POST', '/api/messages', {
-      sessionId, body: { channelId: fragile.discord.world.ids.soloGeneralChannel, content: 'cut off' },
+      sessionId,
+      body: { channelId: fragile.discord.world.ids.soloGeneralChannel, content: 'cut off' },
     })
     await waitFor(() => (fragile.discord.counters().rest.solo?.['POST /channels/:id/messages'] ?? 0) > 0)
     const bot = fragile.service.pool.get(botKeyOf(token))
@@ -178,7 +184,8 @@ test('a send whose worker dies while Discord holds it answers 504 outcome_unknow
 
 test('no log line carries a token or a whole session id, no response a token', async () => {
   const logs = stack.logs.join('\n')
-  for (const secret of [stack.discord.tokens.alpha, stack.discord.tokens.beta, alpha, beta]) expect(logs).not.toContain(secret)
+  for (const secret of [stack.discord.tokens.alpha, stack.discord.tokens.beta, alpha, beta])
+    expect(logs).not.toContain(secret)
   const bodies = stack.bodies.join('\n')
   for (const token of [stack.discord.tokens.alpha, stack.discord.tokens.beta]) expect(bodies).not.toContain(token)
 })

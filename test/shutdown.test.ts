@@ -45,7 +45,11 @@ const exitCode = (child: { exited: Promise<number> }) => withDeadline(child.exit
 
 async function loginOver(url: string, token: string): Promise<string> {
   const res = await withDeadline(
-    fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) }),
+    fetch(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    }),
     20_000,
     'login',
   )
@@ -97,7 +101,10 @@ describe('graceful shutdown', () => {
     main.child.kill('SIGTERM')
     await waitFor(() => main.output().stdout.includes('shutting down'))
     // no longer ready: either refused outright or 503
-    const ready = await fetch(`${main.url}/readyz`).then((res) => res.status, () => 'refused')
+    const ready = await fetch(`${main.url}/readyz`).then(
+      (res) => res.status,
+      () => 'refused',
+    )
     expect(ready).not.toBe(200)
 
     const reply = await withDeadline(inFlight, 20_000, 'the in-flight request')
@@ -149,7 +156,10 @@ describe('graceful shutdown', () => {
     }
   })
 
-  for (const [signal, bot] of [['SIGTERM', 'gamma'], ['SIGINT', 'solo']] as const) {
+  for (const [signal, bot] of [
+    ['SIGTERM', 'gamma'],
+    ['SIGINT', 'solo'],
+  ] as const) {
     test(`npm start: ${signal} to the npm process reaches the service, which logs its bots out and exits 0, leaving no process`, async () => {
       const main = await startMain({}, ['npm', 'start'])
       const services = [...childrenOf(main.child.pid), ...childrenOf(main.child.pid).flatMap(childrenOf)]
@@ -175,10 +185,15 @@ describe('graceful shutdown', () => {
     try {
       const sessionId = await loginOver(main.url, discord.tokens.alpha)
       main.child.kill('SIGTERM')
-      await waitFor(async () => (await fetch(`${main.url}/readyz`, { keepalive: false })).status === 503, { timeoutMs: 10_000 })
+      await waitFor(async () => (await fetch(`${main.url}/readyz`, { keepalive: false })).status === 503, {
+        timeoutMs: 10_000,
+      })
       const guilds = await fetch(`${main.url}/api/guilds`, { headers: { authorization: sessionId }, keepalive: false })
       expect(guilds.status).toBe(200)
-      const channels = await fetch(`${main.url}/api/channels?guildId=${discord.world.ids.bigGuild}`, { headers: { authorization: sessionId }, keepalive: false })
+      const channels = await fetch(`${main.url}/api/channels?guildId=${discord.world.ids.bigGuild}`, {
+        headers: { authorization: sessionId },
+        keepalive: false,
+      })
       expect(channels.status).toBe(200)
       expect(main.output().stdout).toContain('still serving while draining')
       main.child.kill('SIGTERM') // a second signal ends the drain at once

@@ -17,7 +17,11 @@ const runStatus = async (env: Record<string, string>) => {
     stdout: 'pipe',
     stderr: 'pipe',
   })
-  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ])
   return { stdout, stderr, code }
 }
 
@@ -40,9 +44,23 @@ describe('bun run status', () => {
 
   test('colours the state when asked', () => {
     const row = {
-      workerId: 'w1', botId: '1', botName: 'bot', state: 'failed', sessions: 1, uptimeMs: 0, restarts: 6,
-      lastExit: null, lastError: 'too many restarts', gatewayPingMs: null, guildCount: 2, heapUsedBytes: 1_048_576,
-      rpcLatencyMs: { p50: null, p99: null }, eventsPerSecond: 0, discordRestCalls: 3, discordRateLimited: 0, identifiesLeft: 990,
+      workerId: 'w1',
+      botId: '1',
+      botName: 'bot',
+      state: 'failed',
+      sessions: 1,
+      uptimeMs: 0,
+      restarts: 6,
+      lastExit: null,
+      lastError: 'too many restarts',
+      gatewayPingMs: null,
+      guildCount: 2,
+      heapUsedBytes: 1_048_576,
+      rpcLatencyMs: { p50: null, p99: null },
+      eventsPerSecond: 0,
+      discordRestCalls: 3,
+      discordRateLimited: 0,
+      identifiesLeft: 990,
     }
     expect(renderTable([row], true)).toContain('\x1b[31mfailed')
     expect(renderTable([row], false)).toContain('too many restarts')

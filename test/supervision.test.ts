@@ -66,7 +66,9 @@ describe('a crashed worker is restarted; its sessions and the other bots carry o
         return reply.status === 200 ? reply : undefined
       })
       expect(again.json.worker.state).toBe('ready')
-      expect(snapshotOf(stack, stack.discord.tokens.beta)!.lastExit!.reason).toContain(fault === 'exit' ? 'exited' : 'test fault')
+      expect(snapshotOf(stack, stack.discord.tokens.beta)!.lastExit!.reason).toContain(
+        fault === 'exit' ? 'exited' : 'test fault',
+      )
 
       const statuses = await reader.stop()
       expect(statuses.length).toBeGreaterThan(0)
@@ -78,7 +80,10 @@ describe('a crashed worker is restarted; its sessions and the other bots carry o
     const { sessionId } = await stack.login(stack.discord.tokens.beta)
     stack.discord.control.failRest({ bot: 'beta', route: 'GET /channels/:id/messages', hang: true, count: 1 })
     try {
-      const inFlight = stack.get(`/api/messages?channelId=${stack.discord.world.ids.generalChannel}&${VIA_DISCORD}`, sessionId)
+      const inFlight = stack.get(
+        `/api/messages?channelId=${stack.discord.world.ids.generalChannel}&${VIA_DISCORD}`,
+        sessionId,
+      )
       await waitFor(() => (stack.discord.counters().rest.beta?.['GET /channels/:id/messages'] ?? 0) > 0)
       await breakBot(stack, stack.discord.tokens.beta, 'exit')
       const reply = await inFlight
@@ -152,7 +157,7 @@ describe('a crashed worker is restarted; its sessions and the other bots carry o
     }
   }, 15_000)
 
-  test("a worker past the heap watermark is recycled on its own memory report (no health check), logged and counted as a recycle", async () => {
+  test('a worker past the heap watermark is recycled on its own memory report (no health check), logged and counted as a recycle', async () => {
     const small = await startStack({ ...FAST, WORKER_MAX_HEAP_MB: '100' })
     try {
       const token = small.discord.tokens.solo
@@ -161,14 +166,18 @@ describe('a crashed worker is restarted; its sessions and the other bots carry o
       await breakBot(small, token, 'grow')
       // health checks never run in this stack: only the worker's own push can show the heap
       await waitFor(() => snapshotOf(small, token)?.lastExit?.reason.startsWith('memory'), { timeoutMs: 15_000 })
-      const again = await waitFor(async () => ((await small.get('/api/session', sessionId)).status === 200 ? true : undefined))
+      const again = await waitFor(async () =>
+        (await small.get('/api/session', sessionId)).status === 200 ? true : undefined,
+      )
       expect(again).toBe(true)
       expect(snapshotOf(small, token)!.restarts).toBe(1)
       const recycled = small.logs.filter((line) => line.includes('"msg":"recycling worker"'))
       expect(recycled).toHaveLength(1)
       expect(recycled[0]).toContain('"reason":"memory: heap')
       expect(small.logs.some((line) => line.includes('"msg":"worker crashed"'))).toBe(false)
-      const metrics = await small.request('GET', '/metrics', { headers: { authorization: `Bearer ${small.service.adminToken}` } })
+      const metrics = await small.request('GET', '/metrics', {
+        headers: { authorization: `Bearer ${small.service.adminToken}` },
+      })
       expect(metrics.text).toContain('botvisor_worker_restarts_total{cause="memory"} 1')
       // terminated rather than logged out, so the new worker RESUMEs: no IDENTIFY spent
       expect(small.discord.counters().identifies.solo).toBe(identifies)
@@ -214,11 +223,17 @@ describe('restart intensity', () => {
       await waitFor(() => snapshotOf(strict, token)?.state === 'failed')
 
       // every answer names the last error, whichever path serves it
-      for (const path of ['/api/guilds', '/api/session', `/api/members?guildId=${strict.discord.world.ids.soloGuild}`]) {
+      for (const path of [
+        '/api/guilds',
+        '/api/session',
+        `/api/members?guildId=${strict.discord.world.ids.soloGuild}`,
+      ]) {
         const reply = await strict.get(path, sessionId)
         expect(reply.status).toBe(503)
         expect(reply.json.code).toBe('bot_unavailable')
-        expect(reply.json.error).toContain('restarts within 60000 ms; last: exited with code 1); an admin must restart it')
+        expect(reply.json.error).toContain(
+          'restarts within 60000 ms; last: exited with code 1); an admin must restart it',
+        )
       }
 
       const restarted = await strict.service.pool.restart(snapshotOf(strict, token)!.workerId)
@@ -297,12 +312,17 @@ describe('Discord-side trouble is not a crash', () => {
 
 describe('a login that does not finish names who was slow', () => {
   test('a worker that hangs while logging in: 504 bot_timeout, and no worker is left', async () => {
-    const hung = await startStack({ WORKER_TEST_HOOKS: '1', WORKER_TEST_START_FAULT: 'hang', LOGIN_TIMEOUT_MS: '1000', RPC_TIMEOUT_MS: '1000' })
+    const hung = await startStack({
+      WORKER_TEST_HOOKS: '1',
+      WORKER_TEST_START_FAULT: 'hang',
+      LOGIN_TIMEOUT_MS: '1000',
+      RPC_TIMEOUT_MS: '1000',
+    })
     try {
       const reply = await hung.post('/api/auth/login', { token: hung.discord.tokens.solo })
       expect(reply.status).toBe(504)
       expect(reply.json.code).toBe('bot_timeout')
-      expect(reply.json.error).toContain("worker did not answer")
+      expect(reply.json.error).toContain('worker did not answer')
       expect(hung.service.pool.list()).toHaveLength(0)
       await waitFor(() => hung.logs.some((line) => line.includes('"msg":"worker exited"')))
     } finally {
@@ -331,12 +351,18 @@ describe('answers name what really happened', () => {
     try {
       const { sessionId } = await own.login(own.discord.tokens.beta)
       own.discord.control.failRest({ bot: 'beta', route: 'GET /channels/:id/messages', hang: true, count: 1 })
-      const inFlight = own.get(`/api/messages?channelId=${own.discord.world.ids.generalChannel}&${VIA_DISCORD}`, sessionId)
+      const inFlight = own.get(
+        `/api/messages?channelId=${own.discord.world.ids.generalChannel}&${VIA_DISCORD}`,
+        sessionId,
+      )
       await waitFor(() => (own.discord.counters().rest.beta?.['GET /channels/:id/messages'] ?? 0) > 0)
       expect((await own.post('/api/auth/logout', {}, sessionId)).status).toBe(200)
       const reply = await inFlight
       expect(reply.status).toBe(401)
-      expect(reply.json).toEqual({ error: 'The session ended: its bot was logged out; log in again', code: 'unauthorized' })
+      expect(reply.json).toEqual({
+        error: 'The session ended: its bot was logged out; log in again',
+        code: 'unauthorized',
+      })
       expect(reply.headers.get('retry-after')).toBeNull()
     } finally {
       own.discord.control.clearFaults()
@@ -363,7 +389,9 @@ describe('answers name what really happened', () => {
       await waitFor(() => snapshotOf(frugal, token)!.state === 'failed')
       const left = 1000 - (identified + 1)
       expect(snapshotOf(frugal, token)!.identity.identifiesLeft).toBe(left)
-      const admin = await frugal.request('GET', '/admin/workers', { headers: { authorization: `Bearer ${frugal.service.adminToken}` } })
+      const admin = await frugal.request('GET', '/admin/workers', {
+        headers: { authorization: `Bearer ${frugal.service.adminToken}` },
+      })
       expect(admin.json[0].identifiesLeft).toBe(left)
       const reply = await frugal.get('/api/guilds', sessionId)
       expect(reply.status).toBe(503)

@@ -44,15 +44,26 @@ afterAll(() => discord.stop())
 describe('the supervisor takes its time from its clock', () => {
   test('a crashed bot restarts when its backoff is over on the clock, and a call waiting meanwhile gets 503 at its own deadline', async () => {
     const config = loadConfig({
-      DISCORD_API_URL: discord.apiUrl, WORKER_TEST_HOOKS: '1', RESTART_BACKOFF_BASE_MS: '1000', RESTART_WAIT_MS: '2000',
+      DISCORD_API_URL: discord.apiUrl,
+      WORKER_TEST_HOOKS: '1',
+      RESTART_BACKOFF_BASE_MS: '1000',
+      RESTART_WAIT_MS: '2000',
       WARM_SPARE_WORKERS: '0',
     })
     const clock = createManualClock()
     const spawner = createSpawner({ rpcTimeoutMs: config.RPC_TIMEOUT_MS, spares: 0, maxIdle: 0, maxHeapBytes: 0 })
     const token = discord.tokens.solo
     const bot = superviseBot({
-      config, log: createLogger('silent'), token, botKey: botKeyOf(token), workerId: 'clocked',
-      takeWorker: () => spawner.take(() => createLogger('silent')), startSlots: createLimiter(1), onRevoked: () => {}, clock, random: () => 1,
+      config,
+      log: createLogger('silent'),
+      token,
+      botKey: botKeyOf(token),
+      workerId: 'clocked',
+      takeWorker: () => spawner.take(() => createLogger('silent')),
+      startSlots: createLimiter(1),
+      onRevoked: () => {},
+      clock,
+      random: () => 1,
     })
     try {
       await bot.firstStart
@@ -62,10 +73,12 @@ describe('the supervisor takes its time from its clock', () => {
       // the backoff is a timer on this clock (roll 1: the whole ceiling), and nothing else will end it
       expect(clock.pending()).toEqual([1000])
 
-      const waiting = bot.call((worker) => worker.stats()).then(
-        () => 'served',
-        (err: { status: number; code: string }) => `${err.status} ${err.code}`,
-      )
+      const waiting = bot
+        .call((worker) => worker.stats())
+        .then(
+          () => 'served',
+          (err: { status: number; code: string }) => `${err.status} ${err.code}`,
+        )
       clock.advance(999)
       expect(bot.state()).toBe('restarting')
       clock.advance(1) // the backoff is over: the restart begins; the waiting call still has 1 000 ms

@@ -15,14 +15,21 @@ test('work that never settles is answered 504 as data at the deadline, and its s
 })
 
 test('work that rejects its own way when aborted (a queued request) is still answered 504, not thrown as a bug', async () => {
-  const result = await guardedWithin(20, (signal) =>
-    new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new Error('Request aborted manually')))))
+  const result = await guardedWithin(
+    20,
+    (signal) =>
+      new Promise<never>((_, reject) =>
+        signal.addEventListener('abort', () => reject(new Error('Request aborted manually'))),
+      ),
+  )
   expect(result).toMatchObject({ ok: false, status: 504 })
 })
 
 test('an answer before the deadline is returned as is; a bug before it is thrown, not hidden as a timeout', async () => {
   expect(await guardedWithin(60_000, async () => 'answered')).toEqual({ ok: true, value: 'answered' })
-  await expect(guardedWithin(60_000, async () => {
-    throw new RangeError('our bug')
-  })).rejects.toThrow('our bug')
+  await expect(
+    guardedWithin(60_000, async () => {
+      throw new RangeError('our bug')
+    }),
+  ).rejects.toThrow('our bug')
 })

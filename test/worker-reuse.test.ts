@@ -6,7 +6,11 @@ let stack: Stack
 beforeAll(async () => {
   // health checks only when a test asks: a timer's check would restart the hung worker on its own
   stack = await startStack({
-    IDLE_WORKERS: '2', WARM_SPARE_WORKERS: '1', METRICS_PUBLIC: '1', WORKER_TEST_HOOKS: '1', HEALTH_CHECK_INTERVAL_MS: '600000',
+    IDLE_WORKERS: '2',
+    WARM_SPARE_WORKERS: '1',
+    METRICS_PUBLIC: '1',
+    WORKER_TEST_HOOKS: '1',
+    HEALTH_CHECK_INTERVAL_MS: '600000',
   })
 })
 afterAll(() => stack.stop())
@@ -88,7 +92,14 @@ describe('workers are reused across logins, bounded, and carry nothing of the bo
     const idleBefore = idle()
     await bot.call((worker) => worker.injectFault('hang'))
     // the fault spins from the worker's next timer: hung once a call that it answered before goes unanswered
-    await waitFor(() => bot.call((worker) => worker.stats(), 300).then(() => false, () => true))
+    await waitFor(() =>
+      bot
+        .call((worker) => worker.stats(), 300)
+        .then(
+          () => false,
+          () => true,
+        ),
+    )
     expect((await stack.post('/api/auth/logout', {}, sessionId)).status).toBe(200)
     // terminated: Discord sees its connection drop
     await waitFor(() => (stack.discord.counters().openConnections.beta ?? 0) === 0, { timeoutMs: 10_000 })
@@ -99,7 +110,12 @@ describe('workers are reused across logins, bounded, and carry nothing of the bo
 
 test('a worker stopped while its login was still under way is terminated, not kept: its reset is not clean', async () => {
   // Discord never answering GET /gateway/bot keeps the login in flight for RPC_TIMEOUT_MS / 2 per attempt
-  const slow = await startStack({ IDLE_WORKERS: '2', WARM_SPARE_WORKERS: '1', RPC_TIMEOUT_MS: '20000', HEALTH_CHECK_INTERVAL_MS: '600000' })
+  const slow = await startStack({
+    IDLE_WORKERS: '2',
+    WARM_SPARE_WORKERS: '1',
+    RPC_TIMEOUT_MS: '20000',
+    HEALTH_CHECK_INTERVAL_MS: '600000',
+  })
   try {
     const token = slow.discord.tokens.solo
     await waitFor(() => slow.service.pool.idleWorkers() === 1)

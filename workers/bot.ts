@@ -1,7 +1,15 @@
 import { Events, type Client } from 'discord.js'
 import { GatewayIntentBits, Routes, type RESTGetAPIGatewayBotResult } from 'discord-api-types/v10'
 import type {
-  BotIdentity, BotStartOptions, BotWorkerApi, GatewaySession, ResumeFallbackReason, RpcFailure, RpcResult, TestFault, WorkerPush,
+  BotIdentity,
+  BotStartOptions,
+  BotWorkerApi,
+  GatewaySession,
+  ResumeFallbackReason,
+  RpcFailure,
+  RpcResult,
+  TestFault,
+  WorkerPush,
 } from '../src/contract.ts'
 import { PRIVILEGED_INTENTS, withoutPrivileged } from '../src/discord/intents.ts'
 import { createClient, discordDeadlineMs, loginUntilReady } from './client.ts'
@@ -61,7 +69,10 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
 
   async function login(options: BotStartOptions, intents: number) {
     // filled in below, before login() makes discord.js build its strategy
-    const plan = { resume: null as GatewaySession | null, snapshot: null as Awaited<ReturnType<typeof readReadySnapshot>> }
+    const plan = {
+      resume: null as GatewaySession | null,
+      snapshot: null as Awaited<ReturnType<typeof readReadySnapshot>>,
+    }
     const settled = Promise.withResolvers<'resumed' | 'identified'>()
     let keeping: ReturnType<typeof sessionKeepingStrategy> | undefined
     const client = createClient({
@@ -103,7 +114,10 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
       const outcome = await loginUntilReady(client, options.token, options.loginTimeoutMs)
       if (outcome.kind !== 'ready') await destroy()
       // discord.js is ready from the replayed READY at once; start answers once Discord settled the session
-      const settledAs = outcome.kind === 'ready' && plan.resume !== null ? await settledWithin(settled.promise, options.loginTimeoutMs) : null
+      const settledAs =
+        outcome.kind === 'ready' && plan.resume !== null
+          ? await settledWithin(settled.promise, options.loginTimeoutMs)
+          : null
       if (settledAs === 'identified') fellBack('refused', 'Discord refused the RESUME (op 9); @discordjs/ws identified')
       if (settledAs === 'timeout') fellBack('not_settled', `no RESUMED or READY within ${options.loginTimeoutMs} ms`)
       return { ...outcome, limit, resumed: settledAs === 'resumed', destroy }
@@ -146,7 +160,9 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
           const stopFeeding = messages ? feedMessageCache(client, messages) : () => {}
           const stopLogging = unsubscribeAll([
             subscribe(client, Events.Warn, (message) => log.warn({ botId: client.user.id }, `discord.js: ${message}`)),
-            subscribe(client, Events.Error, (err) => log.error({ botId: client.user.id, error: err.name }, `discord.js: ${err.message}`)),
+            subscribe(client, Events.Error, (err) =>
+              log.error({ botId: client.user.id, error: err.name }, `discord.js: ${err.message}`),
+            ),
           ])
           running = {
             client,
@@ -164,7 +180,10 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
               botId: client.user.id,
               username: client.user.username,
               avatar: client.user.avatar,
-              intents: { guildMembers: has(PRIVILEGED_INTENTS.GuildMembers), messageContent: has(PRIVILEGED_INTENTS.MessageContent) },
+              intents: {
+                guildMembers: has(PRIVILEGED_INTENTS.GuildMembers),
+                messageContent: has(PRIVILEGED_INTENTS.MessageContent),
+              },
               guildCount: client.guilds.cache.size,
               identifiesLeft: resumed ? limit.remaining : limit.remaining - 1,
               resumed,
@@ -200,10 +219,12 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
 
   /** Runs a read or a send within the Discord deadline; our own checks fail with Discord's codes, thrown as RpcFailure data. */
   async function answer<T>(work: (client: Client<true>, signal: AbortSignal) => Promise<T>): Promise<RpcResult<T>> {
-    const result = await guardedWithin(callDeadlineMs, (signal) => work(requireRunning().client, signal)).catch((err: unknown) => {
-      if (isRpcFailure(err)) return err
-      throw err
-    })
+    const result = await guardedWithin(callDeadlineMs, (signal) => work(requireRunning().client, signal)).catch(
+      (err: unknown) => {
+        if (isRpcFailure(err)) return err
+        throw err
+      },
+    )
     if (!result.ok && result.status === 401) void confirmRevoked() // settles on its own; failures are data
     return result
   }
@@ -225,8 +246,14 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
     async stats() {
       return (
         running?.telemetry.stats() ?? {
-          ready: false, guildCount: 0, gatewayPingMs: -1, heapUsedBytes: process.memoryUsage().heapUsed,
-          restCalls: 0, rateLimited: 0, invalidRequests: 0, gatewayEvents: 0,
+          ready: false,
+          guildCount: 0,
+          gatewayPingMs: -1,
+          heapUsedBytes: process.memoryUsage().heapUsed,
+          restCalls: 0,
+          rateLimited: 0,
+          invalidRequests: 0,
+          gatewayEvents: 0,
         }
       )
     },
@@ -251,7 +278,10 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
       await stopping?.destroy()
     },
     async reset() {
-      const leftovers = [running ? 'a client still runs' : '', startsInFlight > 0 ? 'a login is still under way' : ''].filter(Boolean)
+      const leftovers = [
+        running ? 'a client still runs' : '',
+        startsInFlight > 0 ? 'a login is still under way' : '',
+      ].filter(Boolean)
       testHooks = false
       token = undefined
       dropGrown()

@@ -4,7 +4,9 @@ import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js'
 import type { RpcFailure, RpcResult } from '../src/contract.ts'
 
 export const failure = (status: number, discordCode: number, detail: string, retryAfterMs?: number): RpcFailure =>
-  retryAfterMs === undefined ? { ok: false, status, discordCode, detail } : { ok: false, status, discordCode, detail, retryAfterMs }
+  retryAfterMs === undefined
+    ? { ok: false, status, discordCode, detail }
+    : { ok: false, status, discordCode, detail, retryAfterMs }
 
 /** No answer from Discord at all: refused, reset, DNS. Undici and Bun spell these differently. */
 function isNetworkFailure(err: unknown): boolean {
@@ -12,7 +14,8 @@ function isNetworkFailure(err: unknown): boolean {
   const code = (err as { code?: unknown }).code
   return (
     err.name === 'TypeError' ||
-    (typeof code === 'string' && /^(ECONN|ENOTFOUND|EAI_|ConnectionRefused|ConnectionClosed|FailedToOpenSocket)/.test(code))
+    (typeof code === 'string' &&
+      /^(ECONN|ENOTFOUND|EAI_|ConnectionRefused|ConnectionClosed|FailedToOpenSocket)/.test(code))
   )
 }
 
@@ -36,7 +39,10 @@ export const discordTimeout = (): RpcFailure => failure(504, 0, 'Discord did not
  * signal aborts its requests. @discordjs/rest's rate-limit sleep does not watch the signal, and a request still
  * queued behind its bucket rejects with an error of its own ("Request aborted manually"), not an AbortError.
  */
-export async function guardedWithin<T>(deadlineMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<RpcResult<T>> {
+export async function guardedWithin<T>(
+  deadlineMs: number,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<RpcResult<T>> {
   const deadline = new AbortController()
   const { promise: late, resolve: giveUp } = Promise.withResolvers<RpcFailure>()
   const timer = setTimeout(() => {

@@ -27,7 +27,10 @@ export type MessageCache = ReturnType<typeof createMessageCache>
  * A channel's newest messages, filled by the first read and kept fresh by gateway events, so repeated
  * reads cost one RPC and no Discord call (Discord allows ~50 requests/s per bot; readers can ask more).
  */
-export function createMessageCache(onChange: (channelId: string | null) => void = () => {}, now: () => number = Date.now) {
+export function createMessageCache(
+  onChange: (channelId: string | null) => void = () => {},
+  now: () => number = Date.now,
+) {
   const entries = new Map<string, Entry>()
 
   const live = (channelId: string): Entry | undefined => {

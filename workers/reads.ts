@@ -75,7 +75,9 @@ export async function listMessages(
     DISCORD_MESSAGE_PAGE,
     before,
     async (size, cursor) =>
-      (await client.rest.get(Routes.channelMessages(channelId), { query: pageQuery(size, 'before', cursor) })) as APIMessage[],
+      (await client.rest.get(Routes.channelMessages(channelId), {
+        query: pageQuery(size, 'before', cursor),
+      })) as APIMessage[],
     toMessage,
   )
   if (newest && cache) {
@@ -94,7 +96,11 @@ export async function listMessages(
  * Discord returns the message it already created with this nonce (by this bot, within a few minutes) and
  * creates none, so a retry by us or by the client cannot post the message twice.
  */
-export async function sendMessage(client: Client<true>, { channelId, content, nonce }: NewMessage, signal: AbortSignal): Promise<JsonText> {
+export async function sendMessage(
+  client: Client<true>,
+  { channelId, content, nonce }: NewMessage,
+  signal: AbortSignal,
+): Promise<JsonText> {
   const body = { content, nonce, enforce_nonce: true }
   const sent = (await client.rest.post(Routes.channelMessages(channelId), { body, signal })) as APIMessage
   return JSON.stringify(toMessage(sent))

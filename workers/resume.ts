@@ -27,10 +27,10 @@ export async function readReadySnapshot(client: Client, session: GatewaySession)
   const rest = client.rest
   const guilds = (await rest.get(Routes.userGuilds())) as RESTGetAPICurrentUserGuildsResult
   if (guilds.length > MAX_GUILDS_TO_RESUME) return null
-  const [user, application] = (await Promise.all([rest.get(Routes.user('@me')), rest.get(Routes.currentApplication())])) as [
-    APIUser,
-    { id: string; flags?: number },
-  ]
+  const [user, application] = (await Promise.all([
+    rest.get(Routes.user('@me')),
+    rest.get(Routes.currentApplication()),
+  ])) as [APIUser, { id: string; flags?: number }]
   const guildCreates = await Promise.all(
     guilds.map(async ({ id }) => {
       const [guild, channels, member] = (await Promise.all([
@@ -101,9 +101,7 @@ export function sessionKeepingStrategy(options: {
 
   const build = (manager: WebSocketManager) => {
     const { retrieveSessionInfo, updateSessionInfo } = manager.options
-    let seed: SessionInfo | null = options.resume
-      ? { ...options.resume, resumeURL: options.resume.resumeUrl }
-      : null
+    let seed: SessionInfo | null = options.resume ? { ...options.resume, resumeURL: options.resume.resumeUrl } : null
     let latest: GatewaySession | null = null
     const flush = () => {
       timer = undefined
@@ -116,7 +114,13 @@ export function sessionKeepingStrategy(options: {
     mutable.updateSessionInfo = async (shardId, info) => {
       seed = null // from now on discord.js holds the session itself
       const starting = latest === null || info === null || info.sessionId !== latest.sessionId
-      latest = info && { sessionId: info.sessionId, sequence: info.sequence, resumeUrl: info.resumeURL, shardId: info.shardId, shardCount: info.shardCount }
+      latest = info && {
+        sessionId: info.sessionId,
+        sequence: info.sequence,
+        resumeUrl: info.resumeURL,
+        shardId: info.shardId,
+        shardCount: info.shardCount,
+      }
       if (starting) {
         clearTimeout(timer)
         flush()
@@ -139,9 +143,15 @@ export function sessionKeepingStrategy(options: {
           if (disposed) return
           manager.emit('ready', { data: ready as never, shardId })
           played = true
-          manager.emit('dispatch', { data: { op: 0, t: GatewayDispatchEvents.Ready, s: 0, d: ready } as never, shardId })
+          manager.emit('dispatch', {
+            data: { op: 0, t: GatewayDispatchEvents.Ready, s: 0, d: ready } as never,
+            shardId,
+          })
           for (const guild of guildCreates) {
-            manager.emit('dispatch', { data: { op: 0, t: GatewayDispatchEvents.GuildCreate, s: 0, d: guild } as never, shardId })
+            manager.emit('dispatch', {
+              data: { op: 0, t: GatewayDispatchEvents.GuildCreate, s: 0, d: guild } as never,
+              shardId,
+            })
           }
         })
       }

@@ -36,7 +36,10 @@ export function watchClient(client: Client<true>, push: (message: WorkerPush) =>
   const onDisconnect = ({ code }: { code: number }) =>
     push({ botvisor: 'gateway', status: code === GatewayCloseCodes.AuthenticationFailed ? 'revoked' : 'closed', code })
 
-  const memoryTimer = setInterval(() => push({ botvisor: 'memory', heapUsedBytes: process.memoryUsage().heapUsed }), MEMORY_PUSH_MS)
+  const memoryTimer = setInterval(
+    () => push({ botvisor: 'memory', heapUsedBytes: process.memoryUsage().heapUsed }),
+    MEMORY_PUSH_MS,
+  )
   client.rest.on(RESTEvents.Response, onResponse)
   // 'raw' fires once per gateway dispatch but is missing from discord.js's ClientEvents typings
   const rawEvents = client as unknown as NodeJS.EventEmitter

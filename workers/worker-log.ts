@@ -9,6 +9,7 @@ export type WorkerLog = Record<WorkerLogLevel, (fields: LogFields, msg: string) 
  * no discord.js object (whose errors carry URLs and request bodies) can ride along.
  */
 export function createWorkerLog(push: (message: WorkerPush) => void): WorkerLog {
-  const at = (level: WorkerLogLevel) => (fields: LogFields, msg: string) => push({ botvisor: 'log', level, msg, fields })
+  const at = (level: WorkerLogLevel) => (fields: LogFields, msg: string) =>
+    push({ botvisor: 'log', level, msg, fields })
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
 }

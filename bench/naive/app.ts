@@ -67,7 +67,10 @@ export function createNaiveApp(settings: { apiUrl: string; intents: number; requ
 }
 
 class NaiveError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message)
   }
 }

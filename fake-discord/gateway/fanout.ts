@@ -23,11 +23,16 @@ export function createFanout(world: WorldState, sessions: SessionStore): (event:
   const messageFor = (session: Session, message: MessageRecord) => {
     const botId = session.bot.user.id
     // Message Content is per connection here: the intent, or the bot wrote it or is mentioned in it
-    const canRead = hasIntent(session.intents, Intent.MessageContent) || message.authorId === botId ||
+    const canRead =
+      hasIntent(session.intents, Intent.MessageContent) ||
+      message.authorId === botId ||
       mentionedUserIds(message.content).includes(botId)
     const member = world.guilds.get(message.guildId)?.members.get(message.authorId)
-    return { ...toApiMessage(world, message, canRead), guild_id: message.guildId,
-      ...(member ? { member: toPartialMember(member) } : {}) }
+    return {
+      ...toApiMessage(world, message, canRead),
+      guild_id: message.guildId,
+      ...(member ? { member: toPartialMember(member) } : {}),
+    }
   }
 
   return function dispatchWorldEvent(event) {
@@ -35,28 +40,55 @@ export function createFanout(world: WorldState, sessions: SessionStore): (event:
       case 'messageCreate':
       case 'messageUpdate': {
         const type = event.type === 'messageCreate' ? 'MESSAGE_CREATE' : 'MESSAGE_UPDATE'
-        each(Intent.GuildMessages, (s) => canView(s, event.message),
-          (s) => sessions.dispatch(s, type, messageFor(s, event.message)))
+        each(
+          Intent.GuildMessages,
+          (s) => canView(s, event.message),
+          (s) => sessions.dispatch(s, type, messageFor(s, event.message)),
+        )
         return
       }
       case 'messageDelete': {
         const { message } = event
-        each(Intent.GuildMessages, (s) => canView(s, message), (s) => sessions.dispatch(s, 'MESSAGE_DELETE',
-          { id: message.id, channel_id: message.channelId, guild_id: message.guildId }))
+        each(
+          Intent.GuildMessages,
+          (s) => canView(s, message),
+          (s) =>
+            sessions.dispatch(s, 'MESSAGE_DELETE', {
+              id: message.id,
+              channel_id: message.channelId,
+              guild_id: message.guildId,
+            }),
+        )
         return
       }
       case 'reactionAdd':
       case 'reactionRemove': {
         const { message, userId, emoji } = event
         const member = world.guilds.get(message.guildId)?.members.get(userId)
-        const base = { user_id: userId, channel_id: message.channelId, message_id: message.id,
-          guild_id: message.guildId, emoji, burst: false, type: 0 }
-        const data = event.type === 'reactionAdd'
-          ? { ...base, message_author_id: message.authorId, burst_colors: [],
-            ...(member ? { member: toApiMember(world, member) } : {}) }
-          : base
+        const base = {
+          user_id: userId,
+          channel_id: message.channelId,
+          message_id: message.id,
+          guild_id: message.guildId,
+          emoji,
+          burst: false,
+          type: 0,
+        }
+        const data =
+          event.type === 'reactionAdd'
+            ? {
+                ...base,
+                message_author_id: message.authorId,
+                burst_colors: [],
+                ...(member ? { member: toApiMember(world, member) } : {}),
+              }
+            : base
         const type = event.type === 'reactionAdd' ? 'MESSAGE_REACTION_ADD' : 'MESSAGE_REACTION_REMOVE'
-        each(Intent.GuildMessageReactions, (s) => canView(s, message), (s) => sessions.dispatch(s, type, data))
+        each(
+          Intent.GuildMessageReactions,
+          (s) => canView(s, message),
+          (s) => sessions.dispatch(s, type, data),
+        )
         return
       }
       case 'memberAdd': {
@@ -69,8 +101,11 @@ export function createFanout(world: WorldState, sessions: SessionStore): (event:
           }
         }
         const data = { ...toApiMember(world, event.member), guild_id: event.guildId }
-        each(Intent.GuildMembers, (s) => s.bot.user.id !== event.member.userId && inGuild(s, event.guildId),
-          (s) => sessions.dispatch(s, 'GUILD_MEMBER_ADD', data))
+        each(
+          Intent.GuildMembers,
+          (s) => s.bot.user.id !== event.member.userId && inGuild(s, event.guildId),
+          (s) => sessions.dispatch(s, 'GUILD_MEMBER_ADD', data),
+        )
         return
       }
       case 'memberRemove': {
@@ -81,8 +116,11 @@ export function createFanout(world: WorldState, sessions: SessionStore): (event:
           }
         }
         if (!user) return
-        each(Intent.GuildMembers, (s) => inGuild(s, event.guildId),
-          (s) => sessions.dispatch(s, 'GUILD_MEMBER_REMOVE', { guild_id: event.guildId, user: toApiUser(user) }))
+        each(
+          Intent.GuildMembers,
+          (s) => inGuild(s, event.guildId),
+          (s) => sessions.dispatch(s, 'GUILD_MEMBER_REMOVE', { guild_id: event.guildId, user: toApiUser(user) }),
+        )
         return
       }
     }

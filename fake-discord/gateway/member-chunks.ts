@@ -16,7 +16,7 @@ export function answerMemberRequest(world: WorldState, sessions: SessionStore, s
   if (typeof d !== 'object' || d === null) return
   const request = d as Record<string, unknown>
   const guild = typeof request.guild_id === 'string' ? world.guilds.get(request.guild_id) : undefined
-  if (!guild || !guild.members.has(session.bot.user.id)) return
+  if (!guild?.members.has(session.bot.user.id)) return
   const nonce = typeof request.nonce === 'string' ? request.nonce.slice(0, 32) : undefined
   const limit = typeof request.limit === 'number' ? request.limit : 0
   const withPresences = request.presences === true && hasIntent(session.intents, Intent.GuildPresences)
@@ -26,16 +26,20 @@ export function answerMemberRequest(world: WorldState, sessions: SessionStore, s
   let notFound: string[] = []
   if (request.user_ids !== undefined && request.user_ids !== null) {
     const ids = (Array.isArray(request.user_ids) ? request.user_ids : [request.user_ids])
-      .filter((id): id is string => typeof id === 'string').slice(0, QUERY_LIMIT)
+      .filter((id): id is string => typeof id === 'string')
+      .slice(0, QUERY_LIMIT)
     found = ids.flatMap((id) => guild.members.get(id) ?? [])
     notFound = ids.filter((id) => !guild.members.has(id))
   } else if (typeof request.query === 'string') {
     const query = request.query.toLowerCase()
     if (query === '' && limit === 0 && !hasIntent(session.intents, Intent.GuildMembers)) return
-    const matches = query === '' ? sorted : sorted.filter((member) => {
-      const user = world.users.get(member.userId)
-      return [user?.username, member.nick].some((name) => name?.toLowerCase().startsWith(query))
-    })
+    const matches =
+      query === ''
+        ? sorted
+        : sorted.filter((member) => {
+            const user = world.users.get(member.userId)
+            return [user?.username, member.nick].some((name) => name?.toLowerCase().startsWith(query))
+          })
     found = query === '' && limit === 0 ? matches : matches.slice(0, Math.min(limit || QUERY_LIMIT, QUERY_LIMIT))
   } else {
     return
@@ -50,8 +54,13 @@ export function answerMemberRequest(world: WorldState, sessions: SessionStore, s
       chunk_index: index,
       chunk_count: chunkCount,
       ...(index === 0 && notFound.length > 0 ? { not_found: notFound } : {}),
-      ...(withPresences ? { presences: members.filter((m) => world.onlineUserIds.has(m.userId))
-        .map((m) => presenceOf(m.userId, guild.id)) } : {}),
+      ...(withPresences
+        ? {
+            presences: members
+              .filter((m) => world.onlineUserIds.has(m.userId))
+              .map((m) => presenceOf(m.userId, guild.id)),
+          }
+        : {}),
       ...(nonce !== undefined ? { nonce } : {}),
     })
   }

@@ -1,5 +1,9 @@
-import type { APIChannel, GatewayGuildCreateDispatchData, GatewayPresenceUpdate, GatewayReadyDispatchData }
-  from 'discord-api-types/v10'
+import type {
+  APIChannel,
+  GatewayGuildCreateDispatchData,
+  GatewayPresenceUpdate,
+  GatewayReadyDispatchData,
+} from 'discord-api-types/v10'
 import { toApiChannel, toApiGuild, toApiMember, toApiUser } from '../payloads.ts'
 import type { GuildRecord, MemberRecord, World } from '../world/types.ts'
 import { hasIntent, Intent } from './intents.ts'
@@ -21,9 +25,17 @@ export function buildReady(world: World, session: Session, gatewayUrl: string): 
     resume_gateway_url: gatewayUrl,
     shard: [0, 1],
     application: { id: bot.applicationId, flags: bot.applicationFlags, flags_new: String(bot.applicationFlags) },
-    ...({ private_channels: [], relationships: [], presences: [], guild_join_requests: [], user_settings: {},
-      geo_ordered_rtc_regions: ['us-east', 'us-central', 'atlanta', 'us-south', 'newark'], session_type: 'normal',
-      auth: {}, _trace: TRACE } as object),
+    ...({
+      private_channels: [],
+      relationships: [],
+      presences: [],
+      guild_join_requests: [],
+      user_settings: {},
+      geo_ordered_rtc_regions: ['us-east', 'us-central', 'atlanta', 'us-south', 'newark'],
+      session_type: 'normal',
+      auth: {},
+      _trace: TRACE,
+    } as object),
   }
 }
 
@@ -70,6 +82,11 @@ function withoutGuildId(channel: APIChannel): GatewayGuildCreateDispatchData['ch
 }
 
 export function presenceOf(userId: string, guildId: string): GatewayPresenceUpdate {
-  return { user: { id: userId }, guild_id: guildId, status: 'online' as GatewayPresenceUpdate['status'],
-    activities: [], client_status: { desktop: 'online' as NonNullable<GatewayPresenceUpdate['status']> } }
+  return {
+    user: { id: userId },
+    guild_id: guildId,
+    status: 'online' as GatewayPresenceUpdate['status'],
+    activities: [],
+    client_status: { desktop: 'online' as NonNullable<GatewayPresenceUpdate['status']> },
+  }
 }

@@ -49,7 +49,14 @@ export function createSessionStore(nextSessionId: () => string): SessionStore {
     create(bot, intents, largeThreshold) {
       prune()
       const session: Session = {
-        id: nextSessionId(), bot, intents, largeThreshold, seq: 0, backlog: [], socket: null, resumable: true,
+        id: nextSessionId(),
+        bot,
+        intents,
+        largeThreshold,
+        seq: 0,
+        backlog: [],
+        socket: null,
+        resumable: true,
         detachedAtMs: null,
       }
       sessions.set(session.id, session)

@@ -25,10 +25,20 @@ export interface Gateway {
 
 /** Close reasons in Discord's words (docs: Opcodes and Status Codes → Gateway Close Event Codes). */
 const REASONS: Record<number, string> = {
-  4000: 'Unknown error.', 4001: 'Unknown opcode.', 4002: 'Decode error.', 4003: 'Not authenticated.',
-  4004: 'Authentication failed.', 4005: 'Already authenticated.', 4007: 'Invalid seq.', 4008: 'Rate limited.',
-  4009: 'Session timed out.', 4010: 'Invalid shard.', 4011: 'Sharding required.', 4012: 'Invalid API version.',
-  4013: 'Invalid intent(s).', 4014: 'Disallowed intent(s).',
+  4000: 'Unknown error.',
+  4001: 'Unknown opcode.',
+  4002: 'Decode error.',
+  4003: 'Not authenticated.',
+  4004: 'Authentication failed.',
+  4005: 'Already authenticated.',
+  4007: 'Invalid seq.',
+  4008: 'Rate limited.',
+  4009: 'Session timed out.',
+  4010: 'Invalid shard.',
+  4011: 'Sharding required.',
+  4012: 'Invalid API version.',
+  4013: 'Invalid intent(s).',
+  4014: 'Disallowed intent(s).',
 }
 /** After these Discord wants a new session (IDENTIFY), not a RESUME. */
 const SESSION_ENDING = new Set([4003, 4004, 4007, 4009, 4010, 4011, 4012, 4013, 4014])
@@ -79,7 +89,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const session = typeof d.session_id === 'string' ? sessions.get(d.session_id) : undefined
     const seq = typeof d.seq === 'number' ? d.seq : -1
     const oldest = session?.backlog[0]?.s ?? 1
-    if (!session || !session.resumable || session.bot !== bot || seq < oldest - 1) {
+    if (!session?.resumable || session.bot !== bot || seq < oldest - 1) {
       ws.send(frame(9, false)) // the client must start over with IDENTIFY
       return
     }
@@ -102,7 +112,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     } catch {
       return close(ws, 4002)
     }
-    const d = typeof payload.d === 'object' && payload.d !== null ? payload.d as Record<string, unknown> : {}
+    const d = typeof payload.d === 'object' && payload.d !== null ? (payload.d as Record<string, unknown>) : {}
     const session = ws.data.session
     switch (payload.op) {
       case 1:

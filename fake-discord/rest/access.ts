@@ -22,7 +22,7 @@ export function channelFor(ctx: RestContext, channelId: string): ChannelAccess {
   const channel = ctx.world.channels.get(channelId)
   if (!channel) throw apiErrors.unknownChannel()
   const guild = ctx.world.guilds.get(channel.guildId)
-  if (!guild || !guild.members.has(ctx.bot.user.id)) throw apiErrors.missingAccess()
+  if (!guild?.members.has(ctx.bot.user.id)) throw apiErrors.missingAccess()
   const permissions = channelPermissions(guild, channel, ctx.bot.user.id)
   if (!hasPermission(permissions, Permission.ViewChannel)) throw apiErrors.missingAccess()
   return { guild, channel, permissions }

@@ -5,10 +5,16 @@ export interface DiscordErrorBody {
   errors?: ErrorTree
 }
 export type ErrorTree = { [field: string]: ErrorTree | FieldErrors }
-interface FieldErrors { _errors: { code: string; message: string }[] }
+interface FieldErrors {
+  _errors: { code: string; message: string }[]
+}
 
 export class FakeApiError extends Error {
-  constructor(readonly status: number, readonly body: DiscordErrorBody, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    readonly body: DiscordErrorBody,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(body.message)
     this.name = 'FakeApiError'
   }

@@ -32,8 +32,11 @@ export function createRestHandler(deps: RestHandlerDeps): (req: Request, path: s
       const error = route.kind === 'notFound' ? apiErrors.notFound() : apiErrors.methodNotAllowed()
       return respond({ status: error.status, body: error.body }, limit.headers)
     }
-    if (!bot) return respond({ status: 401, body: apiErrors.unauthorized().body }, deps.limiter.take(identity,
-      routeKey, route.majorId).headers)
+    if (!bot)
+      return respond(
+        { status: 401, body: apiErrors.unauthorized().body },
+        deps.limiter.take(identity, routeKey, route.majorId).headers,
+      )
 
     const fault = deps.faults.take(bot.name, route.key)
     if (fault?.hang) return hangUntilAborted(req.signal, deps.stopSignal)
@@ -49,12 +52,19 @@ export function createRestHandler(deps: RestHandlerDeps): (req: Request, path: s
     return response
   }
 
-  async function answer(req: Request, route: Extract<RouteMatch, { kind: 'found' }>, bot: BotRecord): Promise<Response> {
+  async function answer(
+    req: Request,
+    route: Extract<RouteMatch, { kind: 'found' }>,
+    bot: BotRecord,
+  ): Promise<Response> {
     const limit = deps.limiter.take(bot.name, route.key, route.majorId)
     if (limit.limited) {
       deps.counters.count429()
-      const body = { message: 'You are being rate limited.', retry_after: Number((limit.limited.retryAfterMs / 1000)
-        .toFixed(3)), global: limit.limited.global }
+      const body = {
+        message: 'You are being rate limited.',
+        retry_after: Number((limit.limited.retryAfterMs / 1000).toFixed(3)),
+        global: limit.limited.global,
+      }
       return respond({ status: 429, body }, limit.headers)
     }
     try {

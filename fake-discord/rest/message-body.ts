@@ -14,9 +14,13 @@ const NONCE_MAX_LENGTH = 25
 /** Create/Edit Message body checks, in Discord's words (limits: docs → Resources → Message). */
 export function readMessageBody(raw: unknown, mode: 'create' | 'edit'): MessageBody {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new FakeApiError(400, { message: 'Invalid Form Body', code: 50035, errors: {
-      _errors: { _errors: [{ code: 'DICT_TYPE_CONVERT', message: 'Only dictionaries may be used in a DictType' }] },
-    } })
+    throw new FakeApiError(400, {
+      message: 'Invalid Form Body',
+      code: 50035,
+      errors: {
+        _errors: { _errors: [{ code: 'DICT_TYPE_CONVERT', message: 'Only dictionaries may be used in a DictType' }] },
+      },
+    })
   }
   const body = raw as Record<string, unknown>
   const result: MessageBody = {}
@@ -52,7 +56,8 @@ export function readMessageBody(raw: unknown, mode: 'create' | 'edit'): MessageB
 
 function readNonce(nonce: unknown): string | number {
   if (typeof nonce === 'number') {
-    if (!Number.isSafeInteger(nonce)) throw invalidFormBody('nonce', 'NUMBER_TYPE_COERCE', `Value "${nonce}" is not int.`)
+    if (!Number.isSafeInteger(nonce))
+      throw invalidFormBody('nonce', 'NUMBER_TYPE_COERCE', `Value "${nonce}" is not int.`)
     return nonce
   }
   if (typeof nonce !== 'string') throw invalidFormBody('nonce', 'BASE_TYPE_BAD_TYPE', 'Must be a string or an integer.')

@@ -56,7 +56,11 @@ export const postMessage: RouteHandler = (ctx) => {
   const earlier = enforcedNonce === undefined ? undefined : ctx.nonces.find(ctx.world, authorId, enforcedNonce)
   if (earlier) return ok(viewMessage(ctx, earlier))
   const message = ctx.mutations.createMessage({
-    channelId: channel.id, authorId, content: body.content ?? '', embeds: body.embeds ?? [], nonce: body.nonce ?? null,
+    channelId: channel.id,
+    authorId,
+    content: body.content ?? '',
+    embeds: body.embeds ?? [],
+    nonce: body.nonce ?? null,
   })
   if (enforcedNonce !== undefined) ctx.nonces.remember(message)
   return ok(viewMessage(ctx, message))
@@ -116,7 +120,7 @@ function parseEmoji(raw: string): { id: string | null; name: string } {
 /** Content is the app's to read with the Message Content intent, or when it wrote or is mentioned in it. */
 function viewMessage(ctx: RestContext, message: MessageRecord): APIMessage {
   const botId = ctx.bot.user.id
-  const canRead = appHasFlag(ctx.bot, 'content') || message.authorId === botId ||
-    mentionedUserIds(message.content).includes(botId)
+  const canRead =
+    appHasFlag(ctx.bot, 'content') || message.authorId === botId || mentionedUserIds(message.content).includes(botId)
   return withOwnReactions(toApiMessage(ctx.world, message, canRead), message, botId)
 }

@@ -3,8 +3,11 @@ import { invalidFormBody } from './errors.ts'
 
 /** Query and path validation with Discord's 50035 messages (observed wording of its form-body errors). */
 
-export function readInt(query: URLSearchParams, name: string, range: { min: number; max: number; fallback: number }):
-  number {
+export function readInt(
+  query: URLSearchParams,
+  name: string,
+  range: { min: number; max: number; fallback: number },
+): number {
   const raw = query.get(name)
   if (raw === null || raw === '') return range.fallback
   if (!/^-?\d+$/.test(raw)) throw invalidFormBody(name, 'NUMBER_TYPE_COERCE', `Value "${raw}" is not int.`)

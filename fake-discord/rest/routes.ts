@@ -1,11 +1,24 @@
 import type { RouteHandler } from './context.ts'
 import { getGuild, getGuildChannels, getGuildMember, getGuildMembers, getGuildRoles } from './guilds.ts'
 import {
-  deleteMessage, deleteOwnReaction, getChannel, getMessage, getMessages, patchMessage, postMessage, putOwnReaction,
+  deleteMessage,
+  deleteOwnReaction,
+  getChannel,
+  getMessage,
+  getMessages,
+  patchMessage,
+  postMessage,
+  putOwnReaction,
   triggerTyping,
 } from './messages.ts'
-import { getCurrentApplication, getCurrentUser, getCurrentUserGuilds, getGateway, getGatewayBot, getUser }
-  from './users.ts'
+import {
+  getCurrentApplication,
+  getCurrentUser,
+  getCurrentUserGuilds,
+  getGateway,
+  getGatewayBot,
+  getUser,
+} from './users.ts'
 
 /** The route key doubles as the counter key and the failRest/exhaustBucket selector. */
 export const ROUTES = {
@@ -35,7 +48,11 @@ export type RouteKey = keyof typeof ROUTES
 
 /** Path parameters are named after the segment before them, as Discord names them in its 50035 trees. */
 const PARAM_NAMES: Record<string, string> = {
-  channels: 'channel_id', messages: 'message_id', guilds: 'guild_id', members: 'user_id', users: 'user_id',
+  channels: 'channel_id',
+  messages: 'message_id',
+  guilds: 'guild_id',
+  members: 'user_id',
+  users: 'user_id',
   reactions: 'emoji',
 }
 
@@ -47,11 +64,13 @@ interface CompiledRoute {
   literalCount: number
 }
 
-const COMPILED: readonly CompiledRoute[] = (Object.entries(ROUTES) as [RouteKey, RouteHandler][]).map(([key, handler]) => {
-  const [method = '', path = ''] = key.split(' ')
-  const segments = path.split('/').filter(Boolean)
-  return { key, method, segments, handler, literalCount: segments.filter((s) => !s.startsWith(':')).length }
-})
+const COMPILED: readonly CompiledRoute[] = (Object.entries(ROUTES) as [RouteKey, RouteHandler][]).map(
+  ([key, handler]) => {
+    const [method = '', path = ''] = key.split(' ')
+    const segments = path.split('/').filter(Boolean)
+    return { key, method, segments, handler, literalCount: segments.filter((s) => !s.startsWith(':')).length }
+  },
+)
 
 export type RouteMatch =
   | { kind: 'found'; key: RouteKey; handler: RouteHandler; params: Record<string, string>; majorId: string }
@@ -73,7 +92,7 @@ export function matchRoute(method: string, path: string): RouteMatch {
   if (!best) return { kind: pathKnown ? 'methodNotAllowed' : 'notFound' }
   // Discord's buckets are per major parameter: the channel or guild the route starts with
   const first = best.route.segments[0]
-  const majorId = first === 'channels' || first === 'guilds' ? parts[1] ?? '' : ''
+  const majorId = first === 'channels' || first === 'guilds' ? (parts[1] ?? '') : ''
   return { kind: 'found', key: best.route.key, handler: best.route.handler, params: best.params, majorId }
 }
 

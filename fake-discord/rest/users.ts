@@ -11,9 +11,12 @@ export const getGateway: RouteHandler = (ctx) => ok({ url: ctx.gatewayUrl })
 
 export const getGatewayBot: RouteHandler = (ctx) => {
   const result: RESTGetAPIGatewayBotResult = {
-    url: ctx.gatewayUrl, shards: 1,
+    url: ctx.gatewayUrl,
+    shards: 1,
     session_start_limit: {
-      total: 1000, remaining: ctx.sessionStartRemaining(ctx.bot), reset_after: DAY_MS - (Date.now() % DAY_MS),
+      total: 1000,
+      remaining: ctx.sessionStartRemaining(ctx.bot),
+      reset_after: DAY_MS - (Date.now() % DAY_MS),
       max_concurrency: 1,
     },
   }
@@ -21,8 +24,13 @@ export const getGatewayBot: RouteHandler = (ctx) => {
 }
 
 export const getCurrentUser: RouteHandler = (ctx) => {
-  const user: APIUser = { ...toApiUser(ctx.bot.user), verified: true, mfa_enabled: false, locale: 'en-US' as
-    APIUser['locale'], email: null }
+  const user: APIUser = {
+    ...toApiUser(ctx.bot.user),
+    verified: true,
+    mfa_enabled: false,
+    locale: 'en-US' as APIUser['locale'],
+    email: null,
+  }
   return ok(user)
 }
 
@@ -36,11 +44,22 @@ export const getCurrentApplication: RouteHandler = (ctx) => {
   const { bot, world } = ctx
   const owner = world.users.get(world.ids.ownerUser)
   const application: APIApplication = {
-    id: bot.applicationId, name: bot.applicationName, icon: null, description: `The ${bot.name} test bot`,
-    summary: '', bot_public: true, bot_require_code_grant: false, verify_key: world.secret.slice(-64),
-    team: null, flags: bot.applicationFlags, flags_new: String(bot.applicationFlags), redirect_uris: [],
-    interactions_endpoint_url: null, role_connections_verification_url: null,
-    approximate_guild_count: guildsOf(ctx).length, bot: toApiUser(bot.user),
+    id: bot.applicationId,
+    name: bot.applicationName,
+    icon: null,
+    description: `The ${bot.name} test bot`,
+    summary: '',
+    bot_public: true,
+    bot_require_code_grant: false,
+    verify_key: world.secret.slice(-64),
+    team: null,
+    flags: bot.applicationFlags,
+    flags_new: String(bot.applicationFlags),
+    redirect_uris: [],
+    interactions_endpoint_url: null,
+    role_connections_verification_url: null,
+    approximate_guild_count: guildsOf(ctx).length,
+    bot: toApiUser(bot.user),
     ...(owner ? { owner: toApiUser(owner) } : {}),
   }
   return ok(application)
@@ -56,8 +75,9 @@ export const getCurrentUserGuilds: RouteHandler = (ctx) => {
   if (after) guilds = guilds.filter((g) => compareSnowflakes(g.id, after) > 0).slice(0, limit)
   else if (before) guilds = guilds.filter((g) => compareSnowflakes(g.id, before) < 0).slice(-limit)
   else guilds = guilds.slice(0, limit)
-  return ok(guilds.map((guild) =>
-    toPartialGuild(guild, ctx.bot.user.id, withCounts ? countsOf(ctx.world, guild) : undefined)))
+  return ok(
+    guilds.map((guild) => toPartialGuild(guild, ctx.bot.user.id, withCounts ? countsOf(ctx.world, guild) : undefined)),
+  )
 }
 
 function guildsOf(ctx: RestContext) {

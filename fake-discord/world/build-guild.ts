@@ -1,7 +1,14 @@
 import type { Rng } from '../rng.ts'
 import { Permission } from '../permissions.ts'
-import type { BotRecord, ChannelRecord, GuildRecord, MemberRecord, OverwriteRecord, RoleRecord, UserRecord }
-  from './types.ts'
+import type {
+  BotRecord,
+  ChannelRecord,
+  GuildRecord,
+  MemberRecord,
+  OverwriteRecord,
+  RoleRecord,
+  UserRecord,
+} from './types.ts'
 
 export interface ChannelSpec {
   key: string
@@ -28,8 +35,11 @@ export interface GuildInput {
 
 const HOUR_MS = 3_600_000
 
-export function buildGuild(input: GuildInput): { guild: GuildRecord; channelIds: Map<string, string>;
-  moderatorRoleId: string } {
+export function buildGuild(input: GuildInput): {
+  guild: GuildRecord
+  channelIds: Map<string, string>
+  moderatorRoleId: string
+} {
   const { idAt, createdMs, rng } = input
   const guildId = idAt(createdMs)
   const moderatorRoleId = idAt(createdMs + HOUR_MS)
@@ -37,13 +47,22 @@ export function buildGuild(input: GuildInput): { guild: GuildRecord; channelIds:
   const roles: RoleRecord[] = [
     role(guildId, '@everyone', 0, input.everyonePermissions, 0),
     role(memberRoleId, 'Member', 1, 0n, 0x3498db),
-    role(moderatorRoleId, 'Moderator', 2, Permission.ManageMessages | Permission.KickMembers |
-      Permission.ModerateMembers, 0xe67e22, true),
+    role(
+      moderatorRoleId,
+      'Moderator',
+      2,
+      Permission.ManageMessages | Permission.KickMembers | Permission.ModerateMembers,
+      0xe67e22,
+      true,
+    ),
   ]
-  input.bots.forEach((bot, i) => roles.push({
-    ...role(idAt(createdMs + (30 + i) * 24 * HOUR_MS), bot.user.username, 3 + i, input.botPermissions, 0),
-    managed: true, botId: bot.user.id,
-  }))
+  for (const [i, bot] of input.bots.entries()) {
+    roles.push({
+      ...role(idAt(createdMs + (30 + i) * 24 * HOUR_MS), bot.user.username, 3 + i, input.botPermissions, 0),
+      managed: true,
+      botId: bot.user.id,
+    })
+  }
 
   const channelIds = new Map<string, string>()
   const channels: ChannelRecord[] = []
@@ -55,9 +74,15 @@ export function buildGuild(input: GuildInput): { guild: GuildRecord; channelIds:
     const position = positions.get(spec.type) ?? 0
     positions.set(spec.type, position + 1)
     channels.push({
-      id, guildId, type: spec.type, name: spec.name, position, topic: spec.topic ?? null,
-      parentId: spec.parent ? channelIds.get(spec.parent) ?? null : null,
-      overwrites: overwritesFor(spec, guildId, moderatorRoleId), lastMessageId: null,
+      id,
+      guildId,
+      type: spec.type,
+      name: spec.name,
+      position,
+      topic: spec.topic ?? null,
+      parentId: spec.parent ? (channelIds.get(spec.parent) ?? null) : null,
+      overwrites: overwritesFor(spec, guildId, moderatorRoleId),
+      lastMessageId: null,
     })
   }
 
@@ -75,19 +100,34 @@ export function buildGuild(input: GuildInput): { guild: GuildRecord; channelIds:
   input.bots.forEach((bot, i) => {
     const botRole = roles.find((r) => r.botId === bot.user.id)
     members.set(bot.user.id, {
-      userId: bot.user.id, roles: botRole ? [botRole.id] : [], joinedAt: joined((30 + i) * 24 * HOUR_MS), nick: null,
+      userId: bot.user.id,
+      roles: botRole ? [botRole.id] : [],
+      joinedAt: joined((30 + i) * 24 * HOUR_MS),
+      nick: null,
     })
   })
 
   const guild: GuildRecord = {
-    id: guildId, name: input.name, icon: rng.hex(32), ownerId: input.ownerId, roles, channels, members,
+    id: guildId,
+    name: input.name,
+    icon: rng.hex(32),
+    ownerId: input.ownerId,
+    roles,
+    channels,
+    members,
     systemChannelId: channelIds.get('general') ?? null,
   }
   return { guild, channelIds, moderatorRoleId }
 }
 
-function role(id: string, name: string, position: number, permissions: bigint, color: number, hoist = false):
-  RoleRecord {
+function role(
+  id: string,
+  name: string,
+  position: number,
+  permissions: bigint,
+  color: number,
+  hoist = false,
+): RoleRecord {
   return { id, name, color, hoist, position, permissions, managed: false, mentionable: false }
 }
 

@@ -11,8 +11,13 @@ export type WorldEvent =
   | { type: 'memberRemove'; guildId: string; userId: string }
 
 export interface Mutations {
-  createMessage(input: { channelId: string; authorId: string; content: string;
-    embeds?: readonly Record<string, unknown>[]; nonce?: string | number | null }): MessageRecord
+  createMessage(input: {
+    channelId: string
+    authorId: string
+    content: string
+    embeds?: readonly Record<string, unknown>[]
+    nonce?: string | number | null
+  }): MessageRecord
   editMessage(message: MessageRecord, change: { content?: string; embeds?: readonly Record<string, unknown>[] }): void
   deleteMessage(message: MessageRecord): void
   addReaction(message: MessageRecord, userId: string, emoji: ReactionRecord['emoji']): void
@@ -22,7 +27,8 @@ export interface Mutations {
   subscribe(listener: (event: WorldEvent) => void): () => void
 }
 
-export const emojiKey = (emoji: ReactionRecord['emoji']): string => emoji.id ? `${emoji.name}:${emoji.id}` : emoji.name
+export const emojiKey = (emoji: ReactionRecord['emoji']): string =>
+  emoji.id ? `${emoji.name}:${emoji.id}` : emoji.name
 
 export function createMutations(world: WorldState, nextId: () => string): Mutations {
   const listeners = new Set<(event: WorldEvent) => void>()
@@ -34,7 +40,14 @@ export function createMutations(world: WorldState, nextId: () => string): Mutati
       const channel = world.channels.get(channelId)
       if (!channel) throw new Error(`unknown channel ${channelId}`)
       const message: MessageRecord = {
-        id: nextId(), channelId, guildId: channel.guildId, authorId, content, embeds, editedTimestamp: null, nonce,
+        id: nextId(),
+        channelId,
+        guildId: channel.guildId,
+        authorId,
+        content,
+        embeds,
+        editedTimestamp: null,
+        nonce,
         reactions: new Map(),
       }
       const list = world.messages.get(channelId) ?? []

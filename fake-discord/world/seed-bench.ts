@@ -8,7 +8,9 @@ import type { BotRecord, ChannelRecord, GuildRecord, MessageRecord, UserRecord }
 
 const DAY_MS = 86_400_000
 const BENCH_MESSAGES = 50 // one full page of the benchmark's `limit=50` read
-const PRIVILEGED_FLAGS = ApplicationFlags.GatewayGuildMembersLimited | ApplicationFlags.GatewayPresenceLimited |
+const PRIVILEGED_FLAGS =
+  ApplicationFlags.GatewayGuildMembersLimited |
+  ApplicationFlags.GatewayPresenceLimited |
   ApplicationFlags.GatewayMessageContentLimited
 
 export interface BenchSeedInput {
@@ -39,25 +41,43 @@ export function seedBenchBots(input: BenchSeedInput): Record<`bench-${number}`, 
     const userId = input.idAt(Date.UTC(2023, 0, 1) + i * 60_000)
     const user: UserRecord = { id: userId, username: `${name}-bot`, globalName: null, avatar: null, bot: true }
     const bot: BotRecord = {
-      name, user, purpose: 'benchmark bot: all privileged intents; alone in its own small guild',
-      applicationId: userId, applicationName: `Bench Bot ${i}`,
+      name,
+      user,
+      purpose: 'benchmark bot: all privileged intents; alone in its own small guild',
+      applicationId: userId,
+      applicationName: `Bench Bot ${i}`,
       applicationFlags: ApplicationFlags.ApplicationCommandBadge | PRIVILEGED_FLAGS,
       token: makeBotToken(userId, Date.UTC(2024, 1, 1), input.secret),
     }
     input.users.set(userId, user)
     bots[name] = bot
     const built = buildGuild({
-      name: `Bench Guild ${i}`, createdMs: Date.UTC(2024, 1, 1) + i * DAY_MS, idAt: input.idAt, rng: input.rng,
-      ownerId: input.ownerId, humans: input.humans, bots: [bot], channels: input.channels,
-      everyonePermissions: DEFAULT_EVERYONE_PERMISSIONS, botPermissions: BOT_ROLE_PERMISSIONS,
+      name: `Bench Guild ${i}`,
+      createdMs: Date.UTC(2024, 1, 1) + i * DAY_MS,
+      idAt: input.idAt,
+      rng: input.rng,
+      ownerId: input.ownerId,
+      humans: input.humans,
+      bots: [bot],
+      channels: input.channels,
+      everyonePermissions: DEFAULT_EVERYONE_PERMISSIONS,
+      botPermissions: BOT_ROLE_PERMISSIONS,
     })
     input.guilds.set(built.guild.id, built.guild)
     for (const channel of built.guild.channels) input.channelRecords.set(channel.id, channel)
     const general = built.channelIds.get('general')
     if (!general) throw new Error('the bench guild layout needs a general channel')
-    seedMessages({ rng: input.rng, idAt: input.idAt, messages: input.messages, channels: input.channelRecords,
-      guildId: built.guild.id, channelId: general, count: BENCH_MESSAGES, startMs: Date.UTC(2024, 5, 1),
-      authors: input.humans.map((human) => human.id) })
+    seedMessages({
+      rng: input.rng,
+      idAt: input.idAt,
+      messages: input.messages,
+      channels: input.channelRecords,
+      guildId: built.guild.id,
+      channelId: general,
+      count: BENCH_MESSAGES,
+      startMs: Date.UTC(2024, 5, 1),
+      authors: input.humans.map((human) => human.id),
+    })
   }
   return bots
 }

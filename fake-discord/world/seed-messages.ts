@@ -1,8 +1,18 @@
 import type { Rng } from '../rng.ts'
 import type { ChannelRecord, MessageRecord } from './types.ts'
 
-const PHRASES = ['good morning', 'has anyone tried the new build?', 'lunch in five', 'I pushed a fix',
-  'that makes sense', 'see you tomorrow', 'the tests are green', 'who is on call?', 'nice!', 'brb']
+const PHRASES = [
+  'good morning',
+  'has anyone tried the new build?',
+  'lunch in five',
+  'I pushed a fix',
+  'that makes sense',
+  'see you tomorrow',
+  'the tests are green',
+  'who is on call?',
+  'nice!',
+  'brb',
+]
 
 export interface SeedMessagesInput {
   rng: Rng
@@ -24,8 +34,14 @@ export function seedMessages(input: SeedMessagesInput): void {
   for (let i = 0; i < input.count; i++) {
     at += 60_000 + rng.int(600_000)
     list.push({
-      id: input.idAt(at), channelId: input.channelId, guildId: input.guildId, authorId: rng.pick(input.authors),
-      content: `${rng.pick(PHRASES)} (#${i + 1})`, embeds: [], editedTimestamp: null, nonce: null,
+      id: input.idAt(at),
+      channelId: input.channelId,
+      guildId: input.guildId,
+      authorId: rng.pick(input.authors),
+      content: `${rng.pick(PHRASES)} (#${i + 1})`,
+      embeds: [],
+      editedTimestamp: null,
+      nonce: null,
       reactions: new Map(),
     })
   }

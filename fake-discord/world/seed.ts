@@ -18,7 +18,8 @@ const NOUNS = ['otter', 'falcon', 'maple', 'comet', 'river', 'badger', 'pixel', 
  * which is what real small bots see in GET /applications/@me.
  */
 const PRIVILEGED_FLAGS =
-  ApplicationFlags.GatewayGuildMembersLimited | ApplicationFlags.GatewayPresenceLimited |
+  ApplicationFlags.GatewayGuildMembersLimited |
+  ApplicationFlags.GatewayPresenceLimited |
   ApplicationFlags.GatewayMessageContentLimited
 const BOT_FLAGS = ApplicationFlags.ApplicationCommandBadge
 
@@ -49,10 +50,23 @@ export function createWorld(seed = 1, extraBots = 0): WorldState {
 
   const [owner, human] = humans
   if (!owner || !human) throw new Error('the seed needs at least two humans')
-  const guildInput = (name: string, createdMs: number, members: readonly UserRecord[], guildBots: SeededBotName[],
-    channels: ChannelSpec[]) => ({
-    name, createdMs, idAt, rng, ownerId: owner.id, humans: members, bots: guildBots.map((b) => bots[b]), channels,
-    everyonePermissions: DEFAULT_EVERYONE_PERMISSIONS, botPermissions: BOT_ROLE_PERMISSIONS,
+  const guildInput = (
+    name: string,
+    createdMs: number,
+    members: readonly UserRecord[],
+    guildBots: SeededBotName[],
+    channels: ChannelSpec[],
+  ) => ({
+    name,
+    createdMs,
+    idAt,
+    rng,
+    ownerId: owner.id,
+    humans: members,
+    bots: guildBots.map((b) => bots[b]),
+    channels,
+    everyonePermissions: DEFAULT_EVERYONE_PERMISSIONS,
+    botPermissions: BOT_ROLE_PERMISSIONS,
   })
 
   const bigChannels: ChannelSpec[] = [
@@ -70,12 +84,13 @@ export function createWorld(seed = 1, extraBots = 0): WorldState {
     { key: 'general', type: 0, name: 'general', parent: 'category', topic: `${prefix} chat` },
     { key: 'voice', type: 2, name: 'General', parent: 'category' },
   ]
-  const partial = buildGuild(guildInput('Partial Guild', Date.UTC(2020, 4, 1), humans.slice(0, 30),
-    ['alpha', 'gamma'], simple('Partial')))
-  const small = buildGuild(guildInput('Small Guild', Date.UTC(2021, 6, 1), humans.slice(0, 10),
-    ['alpha', 'beta', 'gamma'], simple('Small')))
-  const solo = buildGuild(guildInput('Solo Guild', Date.UTC(2022, 8, 1), humans.slice(0, 5), ['solo'],
-    simple('Solo')))
+  const partial = buildGuild(
+    guildInput('Partial Guild', Date.UTC(2020, 4, 1), humans.slice(0, 30), ['alpha', 'gamma'], simple('Partial')),
+  )
+  const small = buildGuild(
+    guildInput('Small Guild', Date.UTC(2021, 6, 1), humans.slice(0, 10), ['alpha', 'beta', 'gamma'], simple('Small')),
+  )
+  const solo = buildGuild(guildInput('Solo Guild', Date.UTC(2022, 8, 1), humans.slice(0, 5), ['solo'], simple('Solo')))
 
   const guilds = new Map([big, partial, small, solo].map((built) => [built.guild.id, built.guild]))
   const channels = new Map([big, partial, small, solo].flatMap((built) => built.guild.channels.map((c) => [c.id, c])))
@@ -86,31 +101,88 @@ export function createWorld(seed = 1, extraBots = 0): WorldState {
   }
 
   const ids: WorldIds = {
-    bigGuild: big.guild.id, partialGuild: partial.guild.id, smallGuild: small.guild.id, soloGuild: solo.guild.id,
-    categoryChannel: channelOf(big, 'category'), generalChannel: channelOf(big, 'general'),
-    manyMessagesChannel: channelOf(big, 'history'), hiddenChannel: channelOf(big, 'hidden'),
-    readOnlyChannel: channelOf(big, 'readOnly'), voiceChannel: channelOf(big, 'voice'),
-    partialGeneralChannel: channelOf(partial, 'general'), smallGeneralChannel: channelOf(small, 'general'),
-    soloGeneralChannel: channelOf(solo, 'general'), moderatorRole: big.moderatorRoleId,
-    ownerUser: owner.id, humanUser: human.id, outsiderUser: outsider.id,
+    bigGuild: big.guild.id,
+    partialGuild: partial.guild.id,
+    smallGuild: small.guild.id,
+    soloGuild: solo.guild.id,
+    categoryChannel: channelOf(big, 'category'),
+    generalChannel: channelOf(big, 'general'),
+    manyMessagesChannel: channelOf(big, 'history'),
+    hiddenChannel: channelOf(big, 'hidden'),
+    readOnlyChannel: channelOf(big, 'readOnly'),
+    voiceChannel: channelOf(big, 'voice'),
+    partialGeneralChannel: channelOf(partial, 'general'),
+    smallGeneralChannel: channelOf(small, 'general'),
+    soloGeneralChannel: channelOf(solo, 'general'),
+    moderatorRole: big.moderatorRoleId,
+    ownerUser: owner.id,
+    humanUser: human.id,
+    outsiderUser: outsider.id,
   }
 
   const messages = new Map<string, MessageRecord[]>()
   const authors = humans.slice(0, 50).map((user) => user.id)
-  seedMessages({ rng, idAt, messages, channels, guildId: big.guild.id, channelId: ids.manyMessagesChannel,
-    count: 300, startMs: Date.UTC(2024, 2, 1), authors })
-  seedMessages({ rng, idAt, messages, channels, guildId: big.guild.id, channelId: ids.generalChannel,
-    count: 5, startMs: Date.UTC(2024, 5, 1), authors })
-  seedMessages({ rng, idAt, messages, channels, guildId: big.guild.id, channelId: ids.readOnlyChannel,
-    count: 3, startMs: Date.UTC(2024, 4, 1), authors: [owner.id] })
+  seedMessages({
+    rng,
+    idAt,
+    messages,
+    channels,
+    guildId: big.guild.id,
+    channelId: ids.manyMessagesChannel,
+    count: 300,
+    startMs: Date.UTC(2024, 2, 1),
+    authors,
+  })
+  seedMessages({
+    rng,
+    idAt,
+    messages,
+    channels,
+    guildId: big.guild.id,
+    channelId: ids.generalChannel,
+    count: 5,
+    startMs: Date.UTC(2024, 5, 1),
+    authors,
+  })
+  seedMessages({
+    rng,
+    idAt,
+    messages,
+    channels,
+    guildId: big.guild.id,
+    channelId: ids.readOnlyChannel,
+    count: 3,
+    startMs: Date.UTC(2024, 4, 1),
+    authors: [owner.id],
+  })
 
   const onlineUserIds = new Set(humans.filter(() => rng.next() < 0.08).map((user) => user.id))
   onlineUserIds.add(human.id)
-  const benchBots = seedBenchBots({ count: extraBots, rng, idAt, secret, ownerId: owner.id, humans: humans.slice(0, 5),
-    channels: bigChannels, users, guilds, channelRecords: channels, messages })
+  const benchBots = seedBenchBots({
+    count: extraBots,
+    rng,
+    idAt,
+    secret,
+    ownerId: owner.id,
+    humans: humans.slice(0, 5),
+    channels: bigChannels,
+    users,
+    guilds,
+    channelRecords: channels,
+    messages,
+  })
 
   return {
-    seed, ids, bots: { ...bots, ...benchBots }, users, guilds, channels, messages, onlineUserIds, outdatedTokens, secret,
+    seed,
+    ids,
+    bots: { ...bots, ...benchBots },
+    users,
+    guilds,
+    channels,
+    messages,
+    onlineUserIds,
+    outdatedTokens,
+    secret,
     messagesOf: (channelId) => messages.get(channelId) ?? [],
   }
 }
@@ -118,7 +190,7 @@ export function createWorld(seed = 1, extraBots = 0): WorldState {
 function seedHumans(rng: Rng, idAt: (ms: number) => string): UserRecord[] {
   const start = Date.UTC(2016, 0, 1)
   // spread over ~6 years, in id order, so member listing (sorted by user id) is the seed order
-  return Array.from({ length: HUMAN_COUNT }, (_, i) => humanAt(rng, idAt, start + i * 4 * DAY_MS / 2, i))
+  return Array.from({ length: HUMAN_COUNT }, (_, i) => humanAt(rng, idAt, start + (i * 4 * DAY_MS) / 2, i))
 }
 
 function humanAt(rng: Rng, idAt: (ms: number) => string, createdMs: number, index: number): UserRecord {
@@ -139,13 +211,18 @@ function seedBots(idAt: (ms: number) => string, secret: string): Record<SeededBo
     const userId = idAt(Date.UTC(2020, 0, 1 + i * 30))
     const { privileged, purpose } = BOT_PURPOSES[name]
     const user: UserRecord = { id: userId, username: `${name}-bot`, globalName: null, avatar: null, bot: true }
-    return [name, {
-      name, user, purpose,
-      applicationId: userId, // apps made since 2016 share the bot user's id
-      applicationName: `${name[0]?.toUpperCase()}${name.slice(1)} Bot`,
-      applicationFlags: BOT_FLAGS | (privileged ? PRIVILEGED_FLAGS : 0),
-      token: makeBotToken(userId, Date.UTC(2024, 0, 1 + i), secret),
-    }]
+    return [
+      name,
+      {
+        name,
+        user,
+        purpose,
+        applicationId: userId, // apps made since 2016 share the bot user's id
+        applicationName: `${name[0]?.toUpperCase()}${name.slice(1)} Bot`,
+        applicationFlags: BOT_FLAGS | (privileged ? PRIVILEGED_FLAGS : 0),
+        token: makeBotToken(userId, Date.UTC(2024, 0, 1 + i), secret),
+      },
+    ]
   })
   return Object.fromEntries(entries) as Record<SeededBotName, BotRecord>
 }

@@ -19,7 +19,10 @@ export function parseIntents(text: string): number | { error: string } {
     return (bits & ~ALL_INTENT_BITS) === 0 ? bits : { error: `unknown intent bits in ${trimmed}` }
   }
   let bits = 0
-  for (const name of trimmed.split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const name of trimmed
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const bit = (GatewayIntentBits as unknown as Record<string, number | undefined>)[name]
     if (typeof bit !== 'number') return { error: `unknown intent "${name}" (use names like Guilds,GuildMessages)` }
     bits |= bit

@@ -47,7 +47,12 @@ export function createApp(deps: AppDeps) {
   // No origins configured: no CORS headers at all, so browsers keep cross-origin pages out.
   if (config.CORS_ORIGINS.length > 0) {
     app.use(
-      cors({ origin: [...config.CORS_ORIGINS], allowHeaders: ['Authorization', 'Content-Type'], exposeHeaders: EXPOSED_HEADERS, maxAge: 600 }),
+      cors({
+        origin: [...config.CORS_ORIGINS],
+        allowHeaders: ['Authorization', 'Content-Type'],
+        exposeHeaders: EXPOSED_HEADERS,
+        maxAge: 600,
+      }),
     )
   }
   app.use(
@@ -84,14 +89,16 @@ export function createApp(deps: AppDeps) {
     }
     // routes are matched exactly: name the one meant rather than answer as if it did not exist
     const trimmed = c.req.path.replace(/\/+$/, '')
-    const hint = trimmed !== c.req.path && methodCheck(trimmed).length > 0 ? ` (without the trailing slash: ${trimmed})` : ''
+    const hint =
+      trimmed !== c.req.path && methodCheck(trimmed).length > 0 ? ` (without the trailing slash: ${trimmed})` : ''
     throw new AppError(404, 'not_found', `No route ${c.req.method} ${c.req.path}${hint}`)
   })
 
   app.onError((err, c) => {
     const e = toAppError(err)
     const who = sessionFields(c)
-    if (e.status >= 500) log.error({ err, code: e.code, ...who }, 'request failed') // the stack goes to the log, never out
+    if (e.status >= 500)
+      log.error({ err, code: e.code, ...who }, 'request failed') // the stack goes to the log, never out
     else log.info({ code: e.code, ...who }, e.publicMessage)
     // RFC 9110 §15.5.2: a 401 names the scheme that would work; sessions and the admin token are both bearer-like
     const headers = e.status === 401 ? { 'WWW-Authenticate': 'Bearer', ...e.extra.headers } : e.extra.headers
@@ -108,7 +115,9 @@ export function createApp(deps: AppDeps) {
 export function createHttpHandler(deps: AppDeps) {
   const app = createApp(deps)
   const { config, pool, sessions, metrics, log, budget } = deps
-  const fastRead = config.FAST_READS ? createFastReads({ pool, sessions, metrics, log, budget, corsEnabled: config.CORS_ORIGINS.length > 0 }) : null
+  const fastRead = config.FAST_READS
+    ? createFastReads({ pool, sessions, metrics, log, budget, corsEnabled: config.CORS_ORIGINS.length > 0 })
+    : null
   return {
     app,
     fetch(request: Request): Response | Promise<Response> {

@@ -55,9 +55,14 @@ export function requireBot(pool: BotPool, sessions: SessionStore) {
  */
 export function invalidBudgetError(budget: InvalidRequestBudget): AppError | null {
   if (!budget.exhausted()) return null
-  return new AppError(503, 'discord_unavailable', "Too many invalid requests to Discord in 10 minutes; holding off to avoid Discord's IP ban", {
-    headers: { 'Retry-After': '60' },
-  })
+  return new AppError(
+    503,
+    'discord_unavailable',
+    "Too many invalid requests to Discord in 10 minutes; holding off to avoid Discord's IP ban",
+    {
+      headers: { 'Retry-After': '60' },
+    },
+  )
 }
 
 export function guardInvalidBudget(budget: InvalidRequestBudget) {

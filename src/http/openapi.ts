@@ -26,7 +26,11 @@ export function describeApi(app: OpenAPIHono<AppEnv>) {
   }
   registry.registerComponent('responses', 'NotFound', anyRoute(404, 'No such route'))
   registry.registerComponent('responses', 'MethodNotAllowed', anyRoute(405, 'The path has no route for this method'))
-  registry.registerComponent('responses', 'InternalError', anyRoute(500, 'A bug of ours; the details are in the log, never in the answer'))
+  registry.registerComponent(
+    'responses',
+    'InternalError',
+    anyRoute(500, 'A bug of ours; the details are in the log, never in the answer'),
+  )
 
   registry.registerPath({
     method: 'get',
@@ -37,7 +41,10 @@ export function describeApi(app: OpenAPIHono<AppEnv>) {
     description: 'OpenAPI 3.1, generated from the schemas that validate the requests.',
     security: [],
     responses: {
-      200: { description: 'The OpenAPI document', content: { 'application/json': { schema: z.object({}).passthrough() } } },
+      200: {
+        description: 'The OpenAPI document',
+        content: { 'application/json': { schema: z.object({}).passthrough() } },
+      },
       ...INTERNAL_ERROR,
     },
   })
@@ -47,12 +54,15 @@ export function describeApi(app: OpenAPIHono<AppEnv>) {
     operationId: 'getDocsPage',
     tags: ['docs'],
     summary: 'Browsable API docs',
-    description: 'Swagger UI, served from the installed package (no internet access needed), under a strict Content-Security-Policy.',
+    description:
+      'Swagger UI, served from the installed package (no internet access needed), under a strict Content-Security-Policy.',
     security: [],
     responses: {
       200: {
         description: 'The docs page',
-        headers: { 'Content-Security-Policy': { description: 'Only this origin', required: true, schema: { type: 'string' } } },
+        headers: {
+          'Content-Security-Policy': { description: 'Only this origin', required: true, schema: { type: 'string' } },
+        },
         content: { 'text/html': { schema: z.string() } },
       },
       ...INTERNAL_ERROR,
@@ -68,7 +78,9 @@ export function describeApi(app: OpenAPIHono<AppEnv>) {
     security: [],
     request: {
       params: z.object({
-        asset: z.enum(['swagger-ui.css', 'swagger-ui-bundle.js', 'init.js']).openapi({ param: { description: 'The file' } }),
+        asset: z
+          .enum(['swagger-ui.css', 'swagger-ui-bundle.js', 'init.js'])
+          .openapi({ param: { description: 'The file' } }),
       }),
     },
     responses: {

@@ -17,46 +17,66 @@ const Count = z.number().int().nonnegative()
 const ERROR_CODES: Record<ErrorCode, string> = {
   bad_request: 'invalid JSON, field or query parameter, or Discord rejected the request (50035)',
   unauthorized: 'missing, unknown or expired session or admin token; or Discord rejected the bot token',
-  forbidden: "Discord's 50001 Missing Access or 50013 Missing Permissions, a guild the bot is not in, or a privileged intent the application lacks",
+  forbidden:
+    "Discord's 50001 Missing Access or 50013 Missing Permissions, a guild the bot is not in, or a privileged intent the application lacks",
   not_found: 'unknown route, channel, member, message or worker',
   method_not_allowed: 'wrong method for the route (`Allow` lists the right ones)',
   payload_too_large: 'body over BODY_LIMIT_BYTES',
   unsupported_media_type: 'a body that is not application/json',
   rate_limited: "Discord's rate limit would outlast the request's deadline (`Retry-After`)",
-  discord_unavailable: "Discord answered 5xx or could not be reached; or calls held off near Discord's invalid-request ban",
+  discord_unavailable:
+    "Discord answered 5xx or could not be reached; or calls held off near Discord's invalid-request ban",
   discord_timeout: 'Discord did not answer in time',
   bot_unavailable: "the bot's worker is restarting, failed or stopping",
   bot_timeout: "the bot's worker did not answer in time",
-  outcome_unknown: 'a send got no answer in time, so it may or may not have reached Discord; retrying with the same Idempotency-Key is safe',
+  outcome_unknown:
+    'a send got no answer in time, so it may or may not have reached Discord; retrying with the same Idempotency-Key is safe',
   capacity_reached: 'MAX_BOTS bots already run',
   shutting_down: 'the service is shutting down',
   internal: 'a bug of ours; the details are in the log',
 }
-const codeList = Object.entries(ERROR_CODES).map(([code, when]) => `- \`${code}\`: ${when}`).join('\n')
+const codeList = Object.entries(ERROR_CODES)
+  .map(([code, when]) => `- \`${code}\`: ${when}`)
+  .join('\n')
 
 export const ErrorBody = z
   .object({
     error: z.string().openapi({ description: 'What went wrong, for people' }),
-    code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]).openapi({ description: `A stable code, for programs:\n${codeList}` }),
+    code: z
+      .enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]])
+      .openapi({ description: `A stable code, for programs:\n${codeList}` }),
   })
-  .openapi('Error', { description: 'Every error has this shape; never a stack trace.', example: { error: 'Unknown channel', code: 'not_found' } })
+  .openapi('Error', {
+    description: 'Every error has this shape; never a stack trace.',
+    example: { error: 'Unknown channel', code: 'not_found' },
+  })
 
 export const LoginBody = z
   .object({
     // Real bot tokens are ~70 characters; anything far longer is not a token.
-    token: z.string().min(1, 'token must not be empty').max(200, 'token is too long').openapi({ description: "The bot's token from the Discord developer portal" }),
+    token: z
+      .string()
+      .min(1, 'token must not be empty')
+      .max(200, 'token is too long')
+      .openapi({ description: "The bot's token from the Discord developer portal" }),
   })
   .openapi('LoginRequest')
 
 export const Intents = z
   .object({
     guildMembers: z.boolean().openapi({ description: 'The GuildMembers privileged intent is on: /api/members works' }),
-    messageContent: z.boolean().openapi({ description: 'The MessageContent privileged intent is on: /api/messages works' }),
+    messageContent: z
+      .boolean()
+      .openapi({ description: 'The MessageContent privileged intent is on: /api/messages works' }),
   })
   .openapi('Intents')
 
 const BotUser = z
-  .object({ id: Snowflake, username: z.string(), avatar: z.string().nullable().openapi({ description: "Discord's avatar hash" }) })
+  .object({
+    id: Snowflake,
+    username: z.string(),
+    avatar: z.string().nullable().openapi({ description: "Discord's avatar hash" }),
+  })
   .openapi('BotUser')
 
 export const LoginResponse = z
@@ -80,18 +100,37 @@ export const SessionInfo = z
       state: z.string().openapi({ description: "The worker's supervision state (see the admin Worker)" }),
       ready: z.boolean(),
       guildCount: Count,
-      gatewayPingMs: z.number().nullable().openapi({ description: 'Gateway heartbeat round trip; null until the first heartbeat' }),
+      gatewayPingMs: z
+        .number()
+        .nullable()
+        .openapi({ description: 'Gateway heartbeat round trip; null until the first heartbeat' }),
     }),
   })
   .openapi('Session')
 
 export const Guild = z
-  .object({ id: Snowflake, name: z.string(), icon: z.string().nullable().openapi({ description: "Discord's icon hash" }), memberCount: Count })
+  .object({
+    id: Snowflake,
+    name: z.string(),
+    icon: z.string().nullable().openapi({ description: "Discord's icon hash" }),
+    memberCount: Count,
+  })
   .openapi('Guild')
 
 // The names workers/shapes.ts gives Discord's channel types; 'unknown' for a type newer than this list.
 const CHANNEL_TYPES = [
-  'text', 'voice', 'category', 'announcement', 'announcement_thread', 'public_thread', 'private_thread', 'stage', 'directory', 'forum', 'media', 'unknown',
+  'text',
+  'voice',
+  'category',
+  'announcement',
+  'announcement_thread',
+  'public_thread',
+  'private_thread',
+  'stage',
+  'directory',
+  'forum',
+  'media',
+  'unknown',
 ] as const
 
 export const Channel = z
@@ -134,7 +173,13 @@ export const Message = z
     timestamp: Timestamp,
     editedTimestamp: Timestamp.nullable(),
     attachments: z.array(
-      z.object({ id: Snowflake, filename: z.string(), size: Count.openapi({ description: 'Bytes' }), url: z.string(), contentType: z.string().nullable() }),
+      z.object({
+        id: Snowflake,
+        filename: z.string(),
+        size: Count.openapi({ description: 'Bytes' }),
+        url: z.string(),
+        contentType: z.string().nullable(),
+      }),
     ),
     embedCount: Count,
   })
@@ -188,7 +233,9 @@ export function errorResponse(status: number, description: string) {
 
 /** The error responses of a route, each with what it means there. */
 export const errorResponses = (described: Record<number, string>) => ({
-  ...Object.fromEntries(Object.entries(described).map(([status, description]) => [status, errorResponse(Number(status), description)])),
+  ...Object.fromEntries(
+    Object.entries(described).map(([status, description]) => [status, errorResponse(Number(status), description)]),
+  ),
   ...INTERNAL_ERROR,
 })
 

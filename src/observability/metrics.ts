@@ -58,7 +58,11 @@ export function createMetrics(sources: {
         }
       },
     })
-  perBot('botvisor_discord_rest_calls', 'Discord REST calls made by the bot’s current worker', (s) => s.stats?.restCalls)
+  perBot(
+    'botvisor_discord_rest_calls',
+    'Discord REST calls made by the bot’s current worker',
+    (s) => s.stats?.restCalls,
+  )
   perBot('botvisor_discord_rate_limited', '429s Discord sent the bot’s current worker', (s) => s.stats?.rateLimited)
   perBot('botvisor_gateway_ping_ms', 'Gateway heartbeat round trip', (s) => s.stats?.gatewayPingMs)
   perBot('botvisor_worker_heap_bytes', 'JS heap used by the bot’s worker', (s) => s.stats?.heapUsedBytes)

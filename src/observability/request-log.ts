@@ -7,14 +7,31 @@ import type { Metrics } from './metrics.ts'
 
 /** Which path answered: the synchronous short path (src/http/fast-reads.ts) or the full Hono app. */
 export type AnsweredBy = 'short' | 'app'
-export type RequestLine = { method: string; route: string; status: number; ms: number; via: AnsweredBy; session?: string; bot?: string }
+export type RequestLine = {
+  method: string
+  route: string
+  status: number
+  ms: number
+  via: AnsweredBy
+  session?: string
+  bot?: string
+}
 type Who = { sessionId: string; botId: string } | undefined
 
 /**
  * Counts a finished request and writes its one log line, from an allowlist of fields: never headers, bodies or
  * whole session ids. Both paths call this, so they log and count alike.
  */
-export function recordRequest(root: Logger, metrics: Pick<Metrics, 'observeRequest'>, method: string, route: string, status: number, ms: number, via: AnsweredBy, who: Who) {
+export function recordRequest(
+  root: Logger,
+  metrics: Pick<Metrics, 'observeRequest'>,
+  method: string,
+  route: string,
+  status: number,
+  ms: number,
+  via: AnsweredBy,
+  who: Who,
+) {
   metrics.observeRequest(method, route, status, ms / 1000)
   const level = status >= 500 ? 'error' : 'info'
   if (!root.isLevelEnabled(level)) return
@@ -28,7 +45,16 @@ export function requestLogger(root: Logger, metrics: Pick<Metrics, 'observeReque
   return createMiddleware<AppEnv>(async (c, next) => {
     const startedAt = performance.now()
     await next()
-    recordRequest(root, metrics, c.req.method, routePath(c, -1), c.res.status, performance.now() - startedAt, 'app', c.get('session'))
+    recordRequest(
+      root,
+      metrics,
+      c.req.method,
+      routePath(c, -1),
+      c.res.status,
+      performance.now() - startedAt,
+      'app',
+      c.get('session'),
+    )
   })
 }
 

@@ -2,7 +2,14 @@ import type { Registry } from 'prom-client'
 
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 
-type Series = { method: string; route: string; status: string; buckets: Float64Array; count: number; sumSeconds: number }
+type Series = {
+  method: string
+  route: string
+  status: string
+  buckets: Float64Array
+  count: number
+  sumSeconds: number
+}
 
 /**
  * Requests by method, route template and status, with a latency histogram. Tallied in plain arrays on the
@@ -21,7 +28,10 @@ export function createRequestMetrics(registry: Registry) {
       help: 'HTTP requests by method, route template and status',
       type: 'counter',
       aggregator: 'sum',
-      values: [...series.values()].map(({ method, route, status, count }) => ({ labels: { method, route, status }, value: count })),
+      values: [...series.values()].map(({ method, route, status, count }) => ({
+        labels: { method, route, status },
+        value: count,
+      })),
     }),
   } as unknown as Parameters<Registry['registerMetric']>[0])
 
@@ -40,10 +50,19 @@ export function createRequestMetrics(registry: Registry) {
 
   /** One histogram per method and route: the statuses of a route are summed, as the labels promise. */
   function latencyValues() {
-    const byRoute = new Map<string, { method: string; route: string; buckets: Float64Array; count: number; sum: number }>()
+    const byRoute = new Map<
+      string,
+      { method: string; route: string; buckets: Float64Array; count: number; sum: number }
+    >()
     for (const one of series.values()) {
       const key = `${one.method} ${one.route}`
-      const total = byRoute.get(key) ?? { method: one.method, route: one.route, buckets: new Float64Array(LATENCY_BUCKETS_S.length), count: 0, sum: 0 }
+      const total = byRoute.get(key) ?? {
+        method: one.method,
+        route: one.route,
+        buckets: new Float64Array(LATENCY_BUCKETS_S.length),
+        count: 0,
+        sum: 0,
+      }
       for (let i = 0; i < LATENCY_BUCKETS_S.length; i++) total.buckets[i]! += one.buckets[i]!
       total.count += one.count
       total.sum += one.sumSeconds
@@ -68,7 +87,14 @@ export function createRequestMetrics(registry: Registry) {
     const key = `${method} ${route} ${status}`
     let one = series.get(key)
     if (!one) {
-      one = { method, route, status: String(status), buckets: new Float64Array(LATENCY_BUCKETS_S.length), count: 0, sumSeconds: 0 }
+      one = {
+        method,
+        route,
+        status: String(status),
+        buckets: new Float64Array(LATENCY_BUCKETS_S.length),
+        count: 0,
+        sumSeconds: 0,
+      }
       series.set(key, one) // bounded: routes are templates, statuses a handful
     }
     one.count += 1

@@ -60,7 +60,8 @@ export function createBotCache(): BotCache {
       if (guildsBody === null) return null
       if (guildId === null) {
         const only = guildIds.length === 1 ? guildIds[0] : undefined
-        if (only === undefined) throw new AppError(400, 'bad_request', `The bot is in ${guildIds.length} guilds: pass guildId`)
+        if (only === undefined)
+          throw new AppError(400, 'bad_request', `The bot is in ${guildIds.length} guilds: pass guildId`)
         guildId = only
       }
       if (!guildIds.includes(guildId)) throw notInGuild()

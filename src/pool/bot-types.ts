@@ -13,7 +13,14 @@ import type { LentWorker } from './spawner.ts'
  * stopping: logging out for good.
  */
 export type WorkerState = 'starting' | 'ready' | 'reconnecting' | 'restarting' | 'failed' | 'stopping'
-export const WORKER_STATES: readonly WorkerState[] = ['starting', 'ready', 'reconnecting', 'restarting', 'failed', 'stopping']
+export const WORKER_STATES: readonly WorkerState[] = [
+  'starting',
+  'ready',
+  'reconnecting',
+  'restarting',
+  'failed',
+  'stopping',
+]
 
 export type WorkerSnapshot = {
   workerId: string

@@ -14,7 +14,10 @@ import { decideRestart, NO_CRASHES, type RestartHistory, type RestartPolicySetti
 export type StopCause = 'released' | 'removed' | 'revoked' | 'shutdown' | 'login_failed'
 export type StartKind = 'login' | 'restart' | 'admin'
 /** Why a call is not served right now. */
-export type Refusal = { kind: 'restarting' } | { kind: 'failed'; lastError: string } | { kind: 'stopped'; cause: StopCause }
+export type Refusal =
+  | { kind: 'restarting' }
+  | { kind: 'failed'; lastError: string }
+  | { kind: 'stopped'; cause: StopCause }
 /** How the first login ended when it did not succeed. */
 export type LoginFailure =
   | { kind: 'rejected'; failure: RpcFailure } // Discord's answer, as the worker reported it
@@ -67,7 +70,13 @@ export type LifecycleEvent =
 
 export type Effect =
   | { type: 'queueStart'; generation: number }
-  | { type: 'startWorker'; generation: number; kind: StartKind; resume: GatewaySession | null; intentBits: number | null }
+  | {
+      type: 'startWorker'
+      generation: number
+      kind: StartKind
+      resume: GatewaySession | null
+      intentBits: number | null
+    }
   /** graceful: ask the worker to destroy its client first; else terminate at once (dead, hung, or to keep the session resumable). */
   | { type: 'retire'; generation: number; graceful: boolean }
   | { type: 'armRestart'; generation: number; delayMs: number }
@@ -84,8 +93,13 @@ export type LifecycleSettings = {
   healthCheckTimeoutMs: number
 }
 export const lifecycleSettings = (c: Config): LifecycleSettings => ({
-  policy: { maxRestarts: c.RESTART_MAX, windowMs: c.RESTART_WINDOW_MS, backoffBaseMs: c.RESTART_BACKOFF_BASE_MS,
-    backoffMaxMs: c.RESTART_BACKOFF_MAX_MS, stableAfterMs: c.RESTART_STABLE_MS },
+  policy: {
+    maxRestarts: c.RESTART_MAX,
+    windowMs: c.RESTART_WINDOW_MS,
+    backoffBaseMs: c.RESTART_BACKOFF_BASE_MS,
+    backoffMaxMs: c.RESTART_BACKOFF_MAX_MS,
+    stableAfterMs: c.RESTART_STABLE_MS,
+  },
   maxHeapBytes: c.WORKER_MAX_HEAP_MB * 1_048_576,
   healthCheckTimeoutMs: c.HEALTH_CHECK_TIMEOUT_MS,
 })
@@ -104,15 +118,36 @@ export const MOVES: Readonly<Record<WorkerState, readonly WorkerState[]>> = {
 }
 
 const NO_IDENTITY: BotIdentity = {
-  botId: '', username: '', avatar: null, intents: { guildMembers: false, messageContent: false },
-  guildCount: 0, identifiesLeft: -1, resumed: false, intentBits: 0,
+  botId: '',
+  username: '',
+  avatar: null,
+  intents: { guildMembers: false, messageContent: false },
+  guildCount: 0,
+  identifiesLeft: -1,
+  resumed: false,
+  intentBits: 0,
 }
 
 export function initialLifecycle(now: number): Step {
   const state: Lifecycle = {
-    phase: 'starting', since: now, generation: 1, start: 'queued', worker: false, retiring: null, kind: 'login',
-    everReady: false, firstLogin: 'pending', stopCause: null, lastError: null, lastExit: null, restarts: 0,
-    upSince: now, history: NO_CRASHES, waiters: [], identity: NO_IDENTITY, session: null,
+    phase: 'starting',
+    since: now,
+    generation: 1,
+    start: 'queued',
+    worker: false,
+    retiring: null,
+    kind: 'login',
+    everReady: false,
+    firstLogin: 'pending',
+    stopCause: null,
+    lastError: null,
+    lastExit: null,
+    restarts: 0,
+    upSince: now,
+    history: NO_CRASHES,
+    waiters: [],
+    identity: NO_IDENTITY,
+    session: null,
   }
   return { state, effects: [{ type: 'queueStart', generation: 1 }] }
 }
@@ -127,7 +162,9 @@ export function refusalOf(state: Lifecycle): Refusal | undefined {
 }
 
 type Handler<E> = (s: Lifecycle, e: E, fx: Effect[], input: StepInput) => Lifecycle
-type Table = { [T in LifecycleEvent['type']]: Partial<Record<WorkerState, Handler<Extract<LifecycleEvent, { type: T }>>>> }
+type Table = {
+  [T in LifecycleEvent['type']]: Partial<Record<WorkerState, Handler<Extract<LifecycleEvent, { type: T }>>>>
+}
 const LIVE = ['ready', 'reconnecting'] as const
 const ALL_BUT_STOPPING = ['starting', 'ready', 'reconnecting', 'restarting', 'failed'] as const
 const ALL = [...ALL_BUT_STOPPING, 'stopping'] as const
@@ -136,21 +173,30 @@ const inPhases = <H>(phases: readonly WorkerState[], handler: H): Partial<Record
 
 /** Which event does what in which phase; a pair missing here is ignored. */
 const TABLE: Table = {
-  slot: { starting: (s, e, fx) => (s.start === 'queued' ? beginStart(s, fx) : s) },
+  slot: { starting: (s, _e, fx) => (s.start === 'queued' ? beginStart(s, fx) : s) },
   started: { starting: (s, e, fx, input) => (s.start === 'calling' ? started(s, e.identity, fx, input) : s) },
   startFailed: { starting: (s, e, fx, input) => (s.start === 'calling' ? startFailed(s, e.failure, fx, input) : s) },
   startBroke: { starting: (s, e, fx, input) => (s.start === 'calling' ? startBroke(s, e, fx, input) : s) },
   exited: inPhases(ALL, exited),
   gateway: inPhases(LIVE, (s, e, fx, input) => {
     if (!s.worker) return s
-    if (e.status === 'reconnecting') return s.phase === 'ready' ? move(s, 'reconnecting', 'gateway connection lost; discord.js is resuming', fx, input) : s
+    if (e.status === 'reconnecting')
+      return s.phase === 'ready'
+        ? move(s, 'reconnecting', 'gateway connection lost; discord.js is resuming', fx, input)
+        : s
     if (e.status === 'ready') return s.phase === 'reconnecting' ? move(s, 'ready', 'gateway resumed', fx, input) : s
     if (e.status === 'revoked') return revoke(s, fx, input)
     return crash(retire(s, false, fx), `Discord closed the gateway with code ${e.code}`, 'gateway closed', fx, input)
   }),
-  hung: inPhases(LIVE, (s, e, fx, input) =>
+  hung: inPhases(LIVE, (s, _e, fx, input) =>
     s.worker
-      ? crash(retire(s, false, fx), `hung: no answer to the health check within ${input.settings.healthCheckTimeoutMs} ms`, 'worker hung', fx, input)
+      ? crash(
+          retire(s, false, fx),
+          `hung: no answer to the health check within ${input.settings.healthCheckTimeoutMs} ms`,
+          'worker hung',
+          fx,
+          input,
+        )
       : s,
   ),
   memory: inPhases(LIVE, (s, e, fx, input) => {
@@ -164,7 +210,7 @@ const TABLE: Table = {
   // only a live worker's word counts: one being stopped reports its session ending, which a restart must not believe
   session: inPhases(ALL, (s, e) => (s.worker ? { ...s, session: e.session } : s)),
   restartDue: {
-    restarting: (s, e, fx, input) => {
+    restarting: (s, _e, fx, input) => {
       fx.push({ type: 'queueStart', generation: s.generation + 1 })
       const next = { ...s, generation: s.generation + 1, kind: 'restart' as const, start: 'queued' as const }
       return move(next, 'starting', 'restart of the worker', fx, input)
@@ -187,7 +233,13 @@ const TABLE: Table = {
     const generation = s.generation + 1
     fx.push({ type: 'queueStart', generation })
     const next = { ...retire(s, true, fx), generation, kind: 'admin' as const, start: 'queued' as const }
-    return move({ ...next, history: NO_CRASHES, lastError: null, restarts: s.restarts + 1 }, 'starting', e.reason, fx, input)
+    return move(
+      { ...next, history: NO_CRASHES, lastError: null, restarts: s.restarts + 1 },
+      'starting',
+      e.reason,
+      fx,
+      input,
+    )
   }),
   stop: inPhases(ALL_BUT_STOPPING, (s, e, fx, input) => stop(retire(s, true, fx), e.cause, e.reason, fx, input)),
 }
@@ -197,7 +249,11 @@ export function step(state: Lifecycle, event: LifecycleEvent, input: StepInput):
   const handler = TABLE[event.type][state.phase] as Handler<LifecycleEvent> | undefined
   if (!handler) return { state, effects: [] }
   // a stale worker may only report that it is gone
-  if ('generation' in event && event.generation !== state.generation && !(event.type === 'exited' && event.generation === state.retiring)) {
+  if (
+    'generation' in event &&
+    event.generation !== state.generation &&
+    !(event.type === 'exited' && event.generation === state.retiring)
+  ) {
     return { state, effects: [] }
   }
   const effects: Effect[] = []
@@ -223,7 +279,13 @@ function beginStart(s: Lifecycle, fx: Effect[]): Lifecycle {
   if (s.retiring !== null) return { ...s, start: 'slotted' }
   const resume = s.kind === 'login' ? null : s.session
   // a resumed session keeps the intents it was identified with (after a 4014, without the privileged)
-  fx.push({ type: 'startWorker', generation: s.generation, kind: s.kind, resume, intentBits: s.everReady ? s.identity.intentBits : null })
+  fx.push({
+    type: 'startWorker',
+    generation: s.generation,
+    kind: s.kind,
+    resume,
+    intentBits: s.everReady ? s.identity.intentBits : null,
+  })
   return { ...s, start: 'calling', worker: true }
 }
 
@@ -248,7 +310,8 @@ function started(s: Lifecycle, identity: BotIdentity, fx: Effect[], input: StepI
 function startFailed(s: Lifecycle, failure: RpcFailure, fx: Effect[], input: StepInput): Lifecycle {
   // the worker answered: its client is already destroyed, so stopping it is quick
   const next = retire({ ...s, start: null }, true, fx)
-  if (!s.everReady) return stop(next, 'login_failed', `login failed: ${failure.detail}`, fx, input, { kind: 'rejected', failure })
+  if (!s.everReady)
+    return stop(next, 'login_failed', `login failed: ${failure.detail}`, fx, input, { kind: 'rejected', failure })
   if (failure.status === 401) return revoke(next, fx, input)
   if (failure.status === 429) return fail(next, `refusing to IDENTIFY: ${failure.detail}`, fx, input)
   return crash(next, `restart failed: ${failure.detail}`, 'restart failed', fx, input)
@@ -257,7 +320,15 @@ function startFailed(s: Lifecycle, failure: RpcFailure, fx: Effect[], input: Ste
 function startBroke(s: Lifecycle, e: { hung: boolean; detail: string }, fx: Effect[], input: StepInput): Lifecycle {
   const next = retire({ ...s, start: null }, false, fx)
   const reason = e.hung ? `hung: ${e.detail}` : `crashed: ${e.detail}`
-  if (!s.everReady) return stop(next, 'login_failed', `login failed: ${reason}`, fx, input, e.hung ? { kind: 'hung' } : { kind: 'broke', detail: e.detail })
+  if (!s.everReady)
+    return stop(
+      next,
+      'login_failed',
+      `login failed: ${reason}`,
+      fx,
+      input,
+      e.hung ? { kind: 'hung' } : { kind: 'broke', detail: e.detail },
+    )
   return crash(next, reason, e.hung ? 'worker hung' : 'worker crashed', fx, input)
 }
 
@@ -268,7 +339,11 @@ function exited(s: Lifecycle, e: { generation: number; reason: string }, fx: Eff
   }
   if (!s.worker) return s
   const next = { ...s, worker: false, start: null }
-  if (!s.everReady) return stop(next, 'login_failed', `worker died during login: ${e.reason}`, fx, input, { kind: 'broke', detail: e.reason })
+  if (!s.everReady)
+    return stop(next, 'login_failed', `worker died during login: ${e.reason}`, fx, input, {
+      kind: 'broke',
+      detail: e.reason,
+    })
   return crash(next, e.reason, 'worker crashed', fx, input)
 }
 
@@ -278,10 +353,21 @@ function crash(s: Lifecycle, reason: string, message: string, fx: Effect[], inpu
   const { decision, history } = decideRestart(input.settings.policy, s.history, input.now, s.upSince, input.roll)
   const next = { ...s, history, lastExit: { reason, at: input.now } }
   if (decision.action === 'fail') {
-    return fail(next, `${decision.restartsInWindow} restarts within ${input.settings.policy.windowMs} ms; last: ${reason}`, fx, input)
+    return fail(
+      next,
+      `${decision.restartsInWindow} restarts within ${input.settings.policy.windowMs} ms; last: ${reason}`,
+      fx,
+      input,
+    )
   }
   fx.push({ type: 'armRestart', generation: s.generation, delayMs: decision.delayMs })
-  return move({ ...next, restarts: s.restarts + 1 }, 'restarting', `${reason}; retry in ${decision.delayMs} ms`, fx, input)
+  return move(
+    { ...next, restarts: s.restarts + 1 },
+    'restarting',
+    `${reason}; retry in ${decision.delayMs} ms`,
+    fx,
+    input,
+  )
 }
 
 function fail(s: Lifecycle, reason: string, fx: Effect[], input: StepInput): Lifecycle {
@@ -293,8 +379,21 @@ function revoke(s: Lifecycle, fx: Effect[], input: StepInput): Lifecycle {
   return stop(retire(s, true, fx), 'revoked', 'Discord rejected the token', fx, input)
 }
 
-function stop(s: Lifecycle, cause: StopCause, reason: string, fx: Effect[], input: StepInput, failure?: LoginFailure): Lifecycle {
+function stop(
+  s: Lifecycle,
+  cause: StopCause,
+  reason: string,
+  fx: Effect[],
+  input: StepInput,
+  failure?: LoginFailure,
+): Lifecycle {
   if (s.phase === 'restarting') fx.push({ type: 'cancelRestart' })
-  const next = move({ ...s, stopCause: cause, start: null, lastError: cause === 'login_failed' ? reason : s.lastError }, 'stopping', reason, fx, input)
+  const next = move(
+    { ...s, stopCause: cause, start: null, lastError: cause === 'login_failed' ? reason : s.lastError },
+    'stopping',
+    reason,
+    fx,
+    input,
+  )
   return settleFirst(next, failure ?? { kind: 'stopped', cause }, fx)
 }

@@ -7,7 +7,6 @@ import { createSpawner, type SpawnerHooks } from './spawner.ts'
 import type { BotHandle, SupervisedBot, SupervisorDeps, WorkerSnapshot } from './bot-types.ts'
 import { superviseBot } from './supervisor.ts'
 
-
 export interface BotPool {
   /**
    * The bot's running worker, started and logged in if needed; one worker per token, ever. Takes a lease on

@@ -4,7 +4,12 @@ import type { LoginFailure, Refusal } from './lifecycle.ts'
 /** The lifecycle's reasons in the API's words: what a call or a login is told when the bot cannot serve it. */
 
 export const unavailable = (message: string, retryAfterSeconds?: number) =>
-  new AppError(503, 'bot_unavailable', message, retryAfterSeconds ? { headers: { 'Retry-After': String(retryAfterSeconds) } } : {})
+  new AppError(
+    503,
+    'bot_unavailable',
+    message,
+    retryAfterSeconds ? { headers: { 'Retry-After': String(retryAfterSeconds) } } : {},
+  )
 
 /** What a call that cannot be served is told: the lifecycle's reason, in the API's words. */
 export function refusalError(refusal: Refusal): AppError {
@@ -34,7 +39,11 @@ export function loginError(failure: LoginFailure, startDeadlineMs: number): AppE
     case 'rejected':
       return fromRpcFailure(failure.failure) // a 504 here is Discord's slowness, reported by the worker
     case 'hung':
-      return new AppError(504, 'bot_timeout', `The bot's worker did not answer within ${startDeadlineMs} ms while logging in`)
+      return new AppError(
+        504,
+        'bot_timeout',
+        `The bot's worker did not answer within ${startDeadlineMs} ms while logging in`,
+      )
     case 'broke':
       return unavailable('The bot worker stopped during login', 1)
     case 'stopped':

@@ -11,7 +11,9 @@ export type RestartPolicySettings = {
   stableAfterMs: number
 }
 
-export type RestartDecision = { action: 'restart'; delayMs: number; attempt: number } | { action: 'fail'; restartsInWindow: number }
+export type RestartDecision =
+  | { action: 'restart'; delayMs: number; attempt: number }
+  | { action: 'fail'; restartsInWindow: number }
 
 /** What the policy remembers between crashes: plain data, so the worker lifecycle can hold it in its state. */
 export type RestartHistory = { readonly crashes: readonly number[]; readonly attempt: number }

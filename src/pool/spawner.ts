@@ -86,7 +86,8 @@ export function createSpawner(settings: {
   }
 
   async function recycle(slot: Slot) {
-    if (stopped || !slot.connected.isAlive() || idle.length + resetting.size >= capacity) return slot.connected.terminate()
+    if (stopped || !slot.connected.isAlive() || idle.length + resetting.size >= capacity)
+      return slot.connected.terminate()
     resetting.add(slot)
     const result = await slot.connected.call((bot) => bot.reset(), RESET_DEADLINE_MS).catch(() => undefined)
     resetting.delete(slot)
@@ -130,7 +131,10 @@ export function createSpawner(settings: {
       const { promise, resolve, reject } = Promise.withResolvers<T>()
       inFlight.add(reject)
       // settles `promise` either way; the entry goes with it, so nothing per call outlives the call
-      void connected.call(use, deadlineMs).then(resolve, reject).finally(() => inFlight.delete(reject))
+      void connected
+        .call(use, deadlineMs)
+        .then(resolve, reject)
+        .finally(() => inFlight.delete(reject))
       return promise
     }
     return {

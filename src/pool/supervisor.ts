@@ -20,14 +20,17 @@ import type { LentWorker } from './spawner.ts'
 /** A clean stop gets this long to destroy its client before the worker is terminated anyway. */
 const STOP_GRACE_MS = 2_000
 
-const isRpcFailure = (value: unknown): value is RpcFailure => typeof value === 'object' && value !== null && 'ok' in value && value.ok === false
+const isRpcFailure = (value: unknown): value is RpcFailure =>
+  typeof value === 'object' && value !== null && 'ok' in value && value.ok === false
 
 /**
  * The shell around lifecycle.ts: performs its effects (take a worker, start it, stop it, arm the restart
  * timer, settle waiting calls and the first login) and feeds back what happens as events, each tagged
  * with the generation of the worker it concerns.
  */
-export function superviseBot(deps: SupervisorDeps & { token: string; botKey: string; workerId: string }): SupervisedBot {
+export function superviseBot(
+  deps: SupervisorDeps & { token: string; botKey: string; workerId: string },
+): SupervisedBot {
   const { config, token, botKey, workerId } = deps
   const clock = deps.clock ?? SYSTEM_CLOCK
   const random = deps.random ?? Math.random
@@ -107,10 +110,12 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
           const stopped =
             effect.graceful &&
             worker.isAlive() &&
-            (await worker.call((bot) => bot.stop(), STOP_GRACE_MS).then(
-              () => true,
-              () => false,
-            ))
+            (await worker
+              .call((bot) => bot.stop(), STOP_GRACE_MS)
+              .then(
+                () => true,
+                () => false,
+              ))
           if (reusable && stopped) await worker.giveBack()
           else worker.terminate()
         })()
@@ -118,7 +123,10 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
       }
       case 'armRestart':
         clock.clearTimeout(restartTimer)
-        restartTimer = clock.setTimeout(() => dispatch({ type: 'restartDue', generation: effect.generation }), effect.delayMs)
+        restartTimer = clock.setTimeout(
+          () => dispatch({ type: 'restartDue', generation: effect.generation }),
+          effect.delayMs,
+        )
         return
       case 'cancelRestart':
         return clock.clearTimeout(restartTimer)
@@ -152,7 +160,11 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
       worker = deps.takeWorker()
     } catch (err) {
       // no worker ever lived: as if it died at once (a retire would wait for an exit that never comes)
-      return dispatch({ type: 'exited', generation, reason: `crashed: could not spawn a worker: ${err instanceof Error ? err.message : String(err)}` })
+      return dispatch({
+        type: 'exited',
+        generation,
+        reason: `crashed: could not spawn a worker: ${err instanceof Error ? err.message : String(err)}`,
+      })
     }
     workers.set(generation, worker)
     // message pages came from the old worker's cache, which no event keeps true any more
@@ -172,19 +184,31 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
       identifyReserve: effect.kind === 'restart' ? config.IDENTIFY_RESERVE : 0,
       resume: config.RESUME_ON_RESTART ? effect.resume : null,
       testHooks: config.WORKER_TEST_HOOKS,
-      ...(config.WORKER_TEST_HOOKS && config.WORKER_TEST_START_FAULT !== 'none' ? { startFault: config.WORKER_TEST_START_FAULT } : {}),
+      ...(config.WORKER_TEST_HOOKS && config.WORKER_TEST_START_FAULT !== 'none'
+        ? { startFault: config.WORKER_TEST_START_FAULT }
+        : {}),
     }
     // settles as an event either way
-    void worker.call((bot) => bot.start(options), startDeadlineMs).then(
-      (result) =>
-        dispatch(result.ok ? { type: 'started', generation, identity: result.value } : { type: 'startFailed', generation, failure: result }),
-      (err: unknown) => {
-        if (err instanceof AppError && err.code === 'bot_unavailable') return // it died: its `exited` event says so
-        const hung = err instanceof AppError && err.code === 'bot_timeout'
-        const detail = hung ? `no answer to start within ${startDeadlineMs} ms` : err instanceof Error ? err.message : String(err)
-        dispatch({ type: 'startBroke', generation, hung, detail })
-      },
-    )
+    void worker
+      .call((bot) => bot.start(options), startDeadlineMs)
+      .then(
+        (result) =>
+          dispatch(
+            result.ok
+              ? { type: 'started', generation, identity: result.value }
+              : { type: 'startFailed', generation, failure: result },
+          ),
+        (err: unknown) => {
+          if (err instanceof AppError && err.code === 'bot_unavailable') return // it died: its `exited` event says so
+          const hung = err instanceof AppError && err.code === 'bot_timeout'
+          const detail = hung
+            ? `no answer to start within ${startDeadlineMs} ms`
+            : err instanceof Error
+              ? err.message
+              : String(err)
+          dispatch({ type: 'startBroke', generation, hung, detail })
+        },
+      )
   }
 
   function onPush(generation: number, push: WorkerPush) {
@@ -251,14 +275,18 @@ export function superviseBot(deps: SupervisorDeps & { token: string; botKey: str
     if (!worker) return undefined
     const { generation } = state
     const startedAt = performance.now()
-    const value = await worker.call((bot) => bot.stats(), config.HEALTH_CHECK_TIMEOUT_MS).catch((err: unknown) => {
-      if (err instanceof AppError && err.code === 'bot_timeout') dispatch({ type: 'hung', generation })
-      return undefined
-    })
+    const value = await worker
+      .call((bot) => bot.stats(), config.HEALTH_CHECK_TIMEOUT_MS)
+      .catch((err: unknown) => {
+        if (err instanceof AppError && err.code === 'bot_timeout') dispatch({ type: 'hung', generation })
+        return undefined
+      })
     if (!value || generation !== state.generation) return undefined
     latency.record(performance.now() - startedAt)
     const now = clock.now()
-    const eventsPerSecond = stats ? ((value.gatewayEvents - stats.value.gatewayEvents) * 1000) / Math.max(1, now - stats.at) : 0
+    const eventsPerSecond = stats
+      ? ((value.gatewayEvents - stats.value.gatewayEvents) * 1000) / Math.max(1, now - stats.at)
+      : 0
     stats = { value, at: now, eventsPerSecond }
     pushedHeapBytes = undefined // the poll is newer
     return value

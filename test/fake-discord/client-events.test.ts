@@ -55,8 +55,11 @@ describe('the gateway delivers what happens', () => {
   })
 
   test('messages in channels a bot cannot view are not dispatched to it', async () => {
-    const hidden = fake.control.postMessage({ channelId: fake.world.ids.hiddenChannel, content: 'mods only',
-      authorId: fake.world.ids.ownerUser })
+    const hidden = fake.control.postMessage({
+      channelId: fake.world.ids.hiddenChannel,
+      content: 'mods only',
+      authorId: fake.world.ids.ownerUser,
+    })
     const visible = fake.control.postMessage({ channelId: fake.world.ids.generalChannel, content: 'after' })
     await waitFor(() => receivedBy('alpha', visible.id))
     expect(receivedBy('alpha', hidden.id)).toBeUndefined()
@@ -66,7 +69,7 @@ describe('the gateway delivers what happens', () => {
     const reactions: string[] = []
     alpha.on('messageReactionAdd', (reaction) => void reactions.push(reaction.emoji.name ?? ''))
     const channel = alpha.channels.cache.get(fake.world.ids.smallGeneralChannel) as TextChannel
-    const sent = await gamma.channels.cache.get(channel.id)?.isTextBased()
+    const sent = (await gamma.channels.cache.get(channel.id)?.isTextBased())
       ? await (gamma.channels.cache.get(channel.id) as TextChannel).send('react to me')
       : undefined
     await sent?.react('🎉')

@@ -47,8 +47,9 @@ describe('discord.js logs in to the fake as to Discord', () => {
   test('a small guild sends all its members, a large one only the bot without presences', async () => {
     const beta = await loginReady(client([...UNPRIVILEGED_INTENTS, 2 /* GuildMembers */]), fake.tokens.beta)
     expect(beta.guilds.cache.get(fake.world.ids.smallGuild)?.members.cache.size).toBe(13)
-    expect([...(beta.guilds.cache.get(fake.world.ids.bigGuild)?.members.cache.keys() ?? [])])
-      .toEqual([fake.world.bots.beta.user.id])
+    expect([...(beta.guilds.cache.get(fake.world.ids.bigGuild)?.members.cache.keys() ?? [])]).toEqual([
+      fake.world.bots.beta.user.id,
+    ])
   })
 
   test('solo sees exactly one guild', async () => {
@@ -57,20 +58,26 @@ describe('discord.js logs in to the fake as to Discord', () => {
   })
 
   test('an unknown token rejects login with TokenInvalid (GET /gateway/bot answers 401)', async () => {
-    const rejected = await client().login(fake.invalidToken).catch((error: Error & { code?: string }) => error)
+    const rejected = await client()
+      .login(fake.invalidToken)
+      .catch((error: Error & { code?: string }) => error)
     expect(rejected).toBeInstanceOf(Error)
     expect((rejected as Error & { code?: string }).code).toBe('TokenInvalid')
     expect((rejected as Error).message).toBe('An invalid token was provided.')
   })
 
   test('a reset token is refused the same way', async () => {
-    const rejected = await client().login(fake.tokens.revoked).catch((error: Error & { code?: string }) => error)
+    const rejected = await client()
+      .login(fake.tokens.revoked)
+      .catch((error: Error & { code?: string }) => error)
     expect((rejected as Error & { code?: string }).code).toBe('TokenInvalid')
   })
 
   test('gamma asking for privileged intents is closed with 4014 and login rejects', async () => {
     const before = fake.counters().identifies.gamma ?? 0
-    const rejected = await client().login(fake.tokens.gamma).catch((error: Error) => error)
+    const rejected = await client()
+      .login(fake.tokens.gamma)
+      .catch((error: Error) => error)
     expect(rejected).toBeInstanceOf(Error)
     expect((rejected as Error).message).toBe('Used disallowed intents')
     expect(fake.counters().identifies.gamma ?? 0).toBe(before) // refused before a session started

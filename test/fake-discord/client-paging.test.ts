@@ -41,7 +41,7 @@ describe('discord.js pages through the fake', () => {
   })
 
   test('channel.messages.fetch({ limit: 100, before }) pages through more than 250 messages', async () => {
-    const channel = await alpha.channels.fetch(fake.world.ids.manyMessagesChannel) as TextChannel
+    const channel = (await alpha.channels.fetch(fake.world.ids.manyMessagesChannel)) as TextChannel
     const seen: Message[] = []
     let before: string | undefined
     for (;;) {
@@ -53,14 +53,25 @@ describe('discord.js pages through the fake', () => {
     expect(seen.length).toBe(fake.world.messagesOf(channel.id).length)
     expect(seen.length).toBeGreaterThan(250)
     expect(seen[0]?.content).not.toBe('') // alpha has Message Content
-    expect(seen.map((m) => m.id)).toEqual(fake.world.messagesOf(channel.id).map((m) => m.id).reverse())
+    expect(seen.map((m) => m.id)).toEqual(
+      fake.world
+        .messagesOf(channel.id)
+        .map((m) => m.id)
+        .reverse(),
+    )
   })
 
   test('fetching a channel the bot cannot see rejects with DiscordAPIError 50001', async () => {
     // force: the channel is cached from GUILD_CREATE, which lists channels the bot cannot view
-    const error = await alpha.channels.fetch(fake.world.ids.hiddenChannel, { force: true })
-      .then(() => null, (e: { name: string; code: number; status: number; message: string }) => e)
-    expect(error && { name: error.name, code: error.code, status: error.status, message: error.message })
-      .toEqual({ name: 'DiscordAPIError[50001]', code: 50001, status: 403, message: 'Missing Access' })
+    const error = await alpha.channels.fetch(fake.world.ids.hiddenChannel, { force: true }).then(
+      () => null,
+      (e: { name: string; code: number; status: number; message: string }) => e,
+    )
+    expect(error && { name: error.name, code: error.code, status: error.status, message: error.message }).toEqual({
+      name: 'DiscordAPIError[50001]',
+      code: 50001,
+      status: 403,
+      message: 'Missing Access',
+    })
   })
 })

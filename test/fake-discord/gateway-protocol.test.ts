@@ -3,7 +3,12 @@ import { GatewayIntentBits as I } from 'discord-api-types/v10'
 import { startFakeDiscord, type FakeDiscord } from '../../fake-discord/index.ts'
 import { waitFor } from './test-support.ts'
 
-interface Frame { op: number; t: string | null; s: number | null; d: any }
+interface Frame {
+  op: number
+  t: string | null
+  s: number | null
+  d: any
+}
 
 let fake: FakeDiscord
 let quick: FakeDiscord // a short heartbeat interval, for the missed-heartbeat test
@@ -51,9 +56,14 @@ describe('gateway protocol', () => {
     const conn = await connect()
     conn.identify()
     const ready = await conn.next((f) => f.t === 'READY', 'READY')
-    expect(ready.d).toMatchObject({ v: 10, user: { id: fake.world.bots.alpha.user.id, bot: true },
-      session_id: expect.stringMatching(/^[0-9a-f]{32}$/), resume_gateway_url: fake.gatewayUrl, shard: [0, 1],
-      application: { id: fake.world.bots.alpha.applicationId, flags: expect.any(Number) } })
+    expect(ready.d).toMatchObject({
+      v: 10,
+      user: { id: fake.world.bots.alpha.user.id, bot: true },
+      session_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      resume_gateway_url: fake.gatewayUrl,
+      shard: [0, 1],
+      application: { id: fake.world.bots.alpha.applicationId, flags: expect.any(Number) },
+    })
     expect(ready.d.guilds).toContainEqual({ id: fake.world.ids.bigGuild, unavailable: true })
     await waitFor(() => conn.frames.filter((f) => f.t === 'GUILD_CREATE').length === 3)
     const dispatches = conn.frames.filter((f) => f.op === 0)
@@ -73,16 +83,31 @@ describe('gateway protocol', () => {
   })
 
   test.each([
-    ['a bad token', (c: Awaited<ReturnType<typeof connect>>) => c.identify(fake.invalidToken), 4004,
-      'Authentication failed.'],
-    ['unknown intents', (c: Awaited<ReturnType<typeof connect>>) => c.identify(fake.tokens.alpha, 1 << 30), 4013,
-      'Invalid intent(s).'],
-    ['privileged intents the app lacks', (c: Awaited<ReturnType<typeof connect>>) =>
-      c.identify(fake.tokens.gamma, I.Guilds | I.GuildMembers), 4014, 'Disallowed intent(s).'],
-    ['a payload before IDENTIFY', (c: Awaited<ReturnType<typeof connect>>) => c.send(8, { guild_id: '1' }), 4003,
-      'Not authenticated.'],
-    ['a frame that is not JSON', (c: Awaited<ReturnType<typeof connect>>) => c.ws.send('{oops'), 4002,
-      'Decode error.'],
+    [
+      'a bad token',
+      (c: Awaited<ReturnType<typeof connect>>) => c.identify(fake.invalidToken),
+      4004,
+      'Authentication failed.',
+    ],
+    [
+      'unknown intents',
+      (c: Awaited<ReturnType<typeof connect>>) => c.identify(fake.tokens.alpha, 1 << 30),
+      4013,
+      'Invalid intent(s).',
+    ],
+    [
+      'privileged intents the app lacks',
+      (c: Awaited<ReturnType<typeof connect>>) => c.identify(fake.tokens.gamma, I.Guilds | I.GuildMembers),
+      4014,
+      'Disallowed intent(s).',
+    ],
+    [
+      'a payload before IDENTIFY',
+      (c: Awaited<ReturnType<typeof connect>>) => c.send(8, { guild_id: '1' }),
+      4003,
+      'Not authenticated.',
+    ],
+    ['a frame that is not JSON', (c: Awaited<ReturnType<typeof connect>>) => c.ws.send('{oops'), 4002, 'Decode error.'],
   ])('%s closes with %#', async (_name, act, code, reason) => {
     const conn = await connect()
     act(conn)
@@ -134,11 +159,20 @@ describe('gateway protocol', () => {
     conn.identify(fake.tokens.alpha, I.Guilds | I.GuildMembers)
     await conn.next((f) => f.t === 'READY', 'READY')
     const unknownUser = '1100000000000000000'
-    conn.send(8, { guild_id: fake.world.ids.bigGuild, user_ids: [fake.world.ids.humanUser, unknownUser],
-      limit: 0, nonce: 'n1' })
+    conn.send(8, {
+      guild_id: fake.world.ids.bigGuild,
+      user_ids: [fake.world.ids.humanUser, unknownUser],
+      limit: 0,
+      nonce: 'n1',
+    })
     const chunk = await conn.next((f) => f.t === 'GUILD_MEMBERS_CHUNK', 'GUILD_MEMBERS_CHUNK')
-    expect(chunk.d).toMatchObject({ guild_id: fake.world.ids.bigGuild, chunk_index: 0, chunk_count: 1, nonce: 'n1',
-      not_found: [unknownUser] })
+    expect(chunk.d).toMatchObject({
+      guild_id: fake.world.ids.bigGuild,
+      chunk_index: 0,
+      chunk_count: 1,
+      nonce: 'n1',
+      not_found: [unknownUser],
+    })
     expect(chunk.d.members.map((m: { user: { id: string } }) => m.user.id)).toEqual([fake.world.ids.humanUser])
   })
 

@@ -21,7 +21,8 @@ afterAll(async () => {
 })
 
 const channelPath = () => `/channels/${fake.world.ids.generalChannel}/messages`
-const countIn = (content: string) => fake.world.messagesOf(fake.world.ids.generalChannel).filter((m) => m.content === content).length
+const countIn = (content: string) =>
+  fake.world.messagesOf(fake.world.ids.generalChannel).filter((m) => m.content === content).length
 
 /** Every MESSAGE_CREATE for `content` dispatched so far: a marker posted after it arrives after them all. */
 async function dispatchedFor(content: string): Promise<number> {
@@ -44,8 +45,16 @@ describe('enforce_nonce, as Discord documents it', () => {
   })
 
   test('a nonce is matched by value: 42 and "42" are one nonce', async () => {
-    const first = await api(fake, fake.tokens.alpha, 'POST', channelPath(), { content: 'by value', nonce: 42, enforce_nonce: true })
-    const again = await api(fake, fake.tokens.alpha, 'POST', channelPath(), { content: 'by value', nonce: '42', enforce_nonce: true })
+    const first = await api(fake, fake.tokens.alpha, 'POST', channelPath(), {
+      content: 'by value',
+      nonce: 42,
+      enforce_nonce: true,
+    })
+    const again = await api(fake, fake.tokens.alpha, 'POST', channelPath(), {
+      content: 'by value',
+      nonce: '42',
+      enforce_nonce: true,
+    })
     expect(again.json.id).toBe(first.json.id)
   })
 
@@ -77,7 +86,11 @@ describe('enforce_nonce, as Discord documents it', () => {
       expect(Object.keys(reply.json.errors)).toEqual([field])
     }
     expect(countIn('bad nonce')).toBe(0)
-    const longest = await api(fake, fake.tokens.alpha, 'POST', channelPath(), { content: 'ok nonce', nonce: 'y'.repeat(25), enforce_nonce: true })
+    const longest = await api(fake, fake.tokens.alpha, 'POST', channelPath(), {
+      content: 'ok nonce',
+      nonce: 'y'.repeat(25),
+      enforce_nonce: true,
+    })
     expect(longest.status).toBe(200)
   })
 
@@ -86,14 +99,21 @@ describe('enforce_nonce, as Discord documents it', () => {
     const body = { content: 'slow answer', nonce: 'nonce-slow-answer', enforce_nonce: true }
     const giveUp = new AbortController()
     const slow = fetch(`${fake.apiUrl}/v10${channelPath()}`, {
-      method: 'POST', signal: giveUp.signal, body: JSON.stringify(body),
+      method: 'POST',
+      signal: giveUp.signal,
+      body: JSON.stringify(body),
       headers: { authorization: `Bot ${fake.tokens.alpha}`, 'content-type': 'application/json' },
-    }).then(() => 'answered', (err: Error) => err.name)
+    }).then(
+      () => 'answered',
+      (err: Error) => err.name,
+    )
     try {
       await waitFor(() => countIn('slow answer') === 1, { what: 'the first request to take effect' })
       const retry = await api(fake, fake.tokens.alpha, 'POST', channelPath(), body)
       expect(retry.status).toBe(200)
-      expect(retry.json.id).toBe(fake.world.messagesOf(fake.world.ids.generalChannel).find((m) => m.content === 'slow answer')?.id)
+      expect(retry.json.id).toBe(
+        fake.world.messagesOf(fake.world.ids.generalChannel).find((m) => m.content === 'slow answer')?.id,
+      )
       expect(countIn('slow answer')).toBe(1)
     } finally {
       giveUp.abort()
@@ -105,7 +125,15 @@ describe('enforce_nonce, as Discord documents it', () => {
 
 describe('the nonce book', () => {
   const message = (id: string, nonce: string): MessageRecord => ({
-    id, channelId: 'c', guildId: 'g', authorId: 'a', content: 'x', embeds: [], editedTimestamp: null, nonce, reactions: new Map(),
+    id,
+    channelId: 'c',
+    guildId: 'g',
+    authorId: 'a',
+    content: 'x',
+    embeds: [],
+    editedTimestamp: null,
+    nonce,
+    reactions: new Map(),
   })
   const worldWith = (...messages: MessageRecord[]) => ({ messagesOf: () => messages }) as unknown as WorldState
 

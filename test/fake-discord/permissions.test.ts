@@ -22,8 +22,9 @@ describe('permissions come from roles and overwrites', () => {
   })
 
   test('the hidden channel denies @everyone, a role overwrite lets moderators in, the owner sees all', () => {
-    const moderator = [...(big?.members.values() ?? [])]
-      .find((m) => m.roles.includes(ids.moderatorRole) && m.userId !== ids.ownerUser)
+    const moderator = [...(big?.members.values() ?? [])].find(
+      (m) => m.roles.includes(ids.moderatorRole) && m.userId !== ids.ownerUser,
+    )
     expect(can(world.bots.alpha.user.id, ids.hiddenChannel, Permission.ViewChannel)).toBe(false)
     expect(can(ids.humanUser, ids.hiddenChannel, Permission.ViewChannel)).toBe(false)
     expect(moderator && can(moderator.userId, ids.hiddenChannel, Permission.ViewChannel)).toBe(true)

@@ -37,8 +37,12 @@ describe('rate limits', () => {
     const clock = manualClock(1_700_000_000_250)
     const limiter = createRateLimiter(undefined, clock.now)
     const { headers } = limiter.take('alpha', 'GET /users/@me', '')
-    expect(headers).toMatchObject({ 'X-RateLimit-Limit': '50', 'X-RateLimit-Remaining': '49',
-      'X-RateLimit-Reset': '1700000001.250', 'X-RateLimit-Reset-After': '1.000' })
+    expect(headers).toMatchObject({
+      'X-RateLimit-Limit': '50',
+      'X-RateLimit-Remaining': '49',
+      'X-RateLimit-Reset': '1700000001.250',
+      'X-RateLimit-Reset-After': '1.000',
+    })
     expect(headers['X-RateLimit-Bucket']).toMatch(/^[0-9a-f]{32}$/)
     expect(limiter.take('beta', 'GET /users/@me', '').headers['X-RateLimit-Bucket']).toBe(headers['X-RateLimit-Bucket'])
   })

@@ -65,34 +65,47 @@ describe('errors as Discord sends them', () => {
     expect(reply.json).toEqual({ message: 'Missing Permissions', code: 50013 })
   })
 
-  test('bad bodies and queries are 400 with Discord\'s codes and error trees', async () => {
+  test("bad bodies and queries are 400 with Discord's codes and error trees", async () => {
     const channel = `/channels/${fake.world.ids.generalChannel}/messages`
     const tooLong = await api(fake, fake.tokens.alpha, 'POST', channel, { content: 'x'.repeat(2001) })
     expect(tooLong.status).toBe(400)
-    expect(tooLong.json).toEqual({ message: 'Invalid Form Body', code: 50035, errors: { content: { _errors: [
-      { code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 2000 or fewer in length.' }] } } })
+    expect(tooLong.json).toEqual({
+      message: 'Invalid Form Body',
+      code: 50035,
+      errors: { content: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 2000 or fewer in length.' }] } },
+    })
     const empty = await api(fake, fake.tokens.alpha, 'POST', channel, { content: '' })
     expect(empty.json).toEqual({ message: 'Cannot send an empty message', code: 50006 })
     const notJson = await api(fake, fake.tokens.alpha, 'POST', channel, '{nope')
     expect(notJson.json).toMatchObject({ code: 50109 })
     const badLimit = await api(fake, fake.tokens.alpha, 'GET', `${channel}?limit=abc`)
-    expect(badLimit.json).toEqual({ message: 'Invalid Form Body', code: 50035, errors: { limit: { _errors: [
-      { code: 'NUMBER_TYPE_COERCE', message: 'Value "abc" is not int.' }] } } })
+    expect(badLimit.json).toEqual({
+      message: 'Invalid Form Body',
+      code: 50035,
+      errors: { limit: { _errors: [{ code: 'NUMBER_TYPE_COERCE', message: 'Value "abc" is not int.' }] } },
+    })
     const bigLimit = await api(fake, fake.tokens.alpha, 'GET', `${channel}?limit=101`)
     expect(bigLimit.json.errors.limit._errors[0].code).toBe('NUMBER_TYPE_MAX')
     const badBefore = await api(fake, fake.tokens.alpha, 'GET', `${channel}?before=yesterday`)
-    expect(badBefore.json.errors).toEqual({ before: { _errors: [
-      { code: 'NUMBER_TYPE_COERCE', message: 'Value "yesterday" is not snowflake.' }] } })
+    expect(badBefore.json.errors).toEqual({
+      before: { _errors: [{ code: 'NUMBER_TYPE_COERCE', message: 'Value "yesterday" is not snowflake.' }] },
+    })
     const badPath = await api(fake, fake.tokens.alpha, 'GET', '/channels/general')
     expect(badPath.status).toBe(400)
-    expect(badPath.json.errors).toEqual({ channel_id: { _errors: [
-      { code: 'NUMBER_TYPE_COERCE', message: 'Value "general" is not snowflake.' }] } })
+    expect(badPath.json.errors).toEqual({
+      channel_id: { _errors: [{ code: 'NUMBER_TYPE_COERCE', message: 'Value "general" is not snowflake.' }] },
+    })
   })
 
-  test('editing another user\'s message is 403 50005', async () => {
+  test("editing another user's message is 403 50005", async () => {
     const [message] = fake.world.messagesOf(fake.world.ids.generalChannel)
-    const reply = await api(fake, fake.tokens.alpha, 'PATCH',
-      `/channels/${fake.world.ids.generalChannel}/messages/${message?.id}`, { content: 'mine now' })
+    const reply = await api(
+      fake,
+      fake.tokens.alpha,
+      'PATCH',
+      `/channels/${fake.world.ids.generalChannel}/messages/${message?.id}`,
+      { content: 'mine now' },
+    )
     expect(reply.json).toEqual({ message: 'Cannot edit a message authored by another user', code: 50005 })
   })
 })
@@ -103,15 +116,19 @@ describe('faults and rate limits', () => {
     const before = fake.counters().rateLimited429
     const limited = await api(fake, fake.tokens.beta, 'GET', '/users/@me')
     expect(limited.status).toBe(429)
-    expect(limited.json).toEqual({ message: 'You are being rate limited.', retry_after: expect.any(Number),
-      global: false })
+    expect(limited.json).toEqual({
+      message: 'You are being rate limited.',
+      retry_after: expect.any(Number),
+      global: false,
+    })
     expect(limited.json.retry_after).toBeGreaterThan(0)
     expect(limited.headers.get('Retry-After')).toBe('1')
     expect(limited.headers.get('X-RateLimit-Scope')).toBe('user')
     expect(limited.headers.get('X-RateLimit-Remaining')).toBe('0')
     expect(fake.counters().rateLimited429).toBe(before + 1)
-    const served = await waitFor(async () => (await api(fake, fake.tokens.beta, 'GET', '/users/@me')).status === 200,
-      { what: 'the bucket to reset' })
+    const served = await waitFor(async () => (await api(fake, fake.tokens.beta, 'GET', '/users/@me')).status === 200, {
+      what: 'the bucket to reset',
+    })
     expect(served).toBe(true)
   })
 
@@ -138,8 +155,13 @@ describe('faults and rate limits', () => {
 
   test('a hung route never answers until the caller gives up', async () => {
     fake.control.failRest({ route: 'GET /gateway', hang: true })
-    const gaveUp = await fetch(`${fake.apiUrl}/v10/gateway`, { headers: { authorization: `Bot ${fake.tokens.alpha}` },
-      signal: AbortSignal.timeout(100) }).then(() => 'answered', (error: Error) => error.name)
+    const gaveUp = await fetch(`${fake.apiUrl}/v10/gateway`, {
+      headers: { authorization: `Bot ${fake.tokens.alpha}` },
+      signal: AbortSignal.timeout(100),
+    }).then(
+      () => 'answered',
+      (error: Error) => error.name,
+    )
     expect(gaveUp).toBe('TimeoutError')
     fake.control.clearFaults()
     expect((await api(fake, fake.tokens.alpha, 'GET', '/gateway')).status).toBe(200)
@@ -158,8 +180,10 @@ describe('faults and rate limits', () => {
 
 describe('the control API over HTTP', () => {
   test('posts a message as a seeded user and reads counters', async () => {
-    const res = await fetch(`${fake.url}/_control/messages`, { method: 'POST',
-      body: JSON.stringify({ channelId: fake.world.ids.smallGeneralChannel, content: 'from the CLI' }) })
+    const res = await fetch(`${fake.url}/_control/messages`, {
+      method: 'POST',
+      body: JSON.stringify({ channelId: fake.world.ids.smallGeneralChannel, content: 'from the CLI' }),
+    })
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({ content: 'from the CLI', author: { id: fake.world.ids.humanUser } })
     const counters = await (await fetch(`${fake.url}/_control/counters`)).json()

@@ -40,8 +40,9 @@ describe('the seeded world', () => {
   test('the big guild has more than 1000 members and solo is in exactly one guild', () => {
     expect(fake.world.guilds.get(fake.world.ids.bigGuild)?.members.size).toBeGreaterThan(1000)
     const soloId = fake.world.bots.solo.user.id
-    expect([...fake.world.guilds.values()].filter((g) => g.members.has(soloId)).map((g) => g.id))
-      .toEqual([fake.world.ids.soloGuild])
+    expect([...fake.world.guilds.values()].filter((g) => g.members.has(soloId)).map((g) => g.id)).toEqual([
+      fake.world.ids.soloGuild,
+    ])
   })
 })
 
@@ -49,28 +50,45 @@ describe('REST shapes', () => {
   test('GET /gateway/bot points at the fake gateway with a session start limit', async () => {
     const reply = await api(fake, fake.tokens.alpha, 'GET', '/gateway/bot')
     expect(reply.status).toBe(200)
-    expect(reply.json).toMatchObject({ url: fake.gatewayUrl, shards: 1,
-      session_start_limit: { total: 1000, max_concurrency: 1 } })
+    expect(reply.json).toMatchObject({
+      url: fake.gatewayUrl,
+      shards: 1,
+      session_start_limit: { total: 1000, max_concurrency: 1 },
+    })
   })
 
   test('GET /users/@me is the bot user and /applications/@me reports intents as flags', async () => {
     const me = await api(fake, fake.tokens.alpha, 'GET', '/users/@me')
-    expect(me.json).toMatchObject({ id: fake.world.bots.alpha.user.id, bot: true, discriminator: '0',
-      global_name: null })
+    expect(me.json).toMatchObject({
+      id: fake.world.bots.alpha.user.id,
+      bot: true,
+      discriminator: '0',
+      global_name: null,
+    })
     const alphaApp = await api(fake, fake.tokens.alpha, 'GET', '/applications/@me')
     expect(alphaApp.json.flags & ApplicationFlags.GatewayGuildMembersLimited).toBeTruthy()
     expect(alphaApp.json.flags & ApplicationFlags.GatewayMessageContentLimited).toBeTruthy()
     const gammaApp = await api(fake, fake.tokens.gamma, 'GET', '/applications/@me')
-    expect(gammaApp.json.flags & (ApplicationFlags.GatewayGuildMembersLimited |
-      ApplicationFlags.GatewayPresenceLimited | ApplicationFlags.GatewayMessageContentLimited)).toBe(0)
+    expect(
+      gammaApp.json.flags &
+        (ApplicationFlags.GatewayGuildMembersLimited |
+          ApplicationFlags.GatewayPresenceLimited |
+          ApplicationFlags.GatewayMessageContentLimited),
+    ).toBe(0)
   })
 
   test('GET /users/@me/guilds lists partial guilds and pages with after/limit', async () => {
     const all = await api(fake, fake.tokens.alpha, 'GET', '/users/@me/guilds')
     expect(all.json.map((g: { id: string }) => g.id).sort()).toEqual(
-      [fake.world.ids.bigGuild, fake.world.ids.partialGuild, fake.world.ids.smallGuild].sort())
-    expect(all.json[0]).toMatchObject({ id: expect.any(String), name: expect.any(String), owner: false,
-      permissions: expect.stringMatching(/^\d+$/), features: [] })
+      [fake.world.ids.bigGuild, fake.world.ids.partialGuild, fake.world.ids.smallGuild].sort(),
+    )
+    expect(all.json[0]).toMatchObject({
+      id: expect.any(String),
+      name: expect.any(String),
+      owner: false,
+      permissions: expect.stringMatching(/^\d+$/),
+      features: [],
+    })
     const first = await api(fake, fake.tokens.alpha, 'GET', '/users/@me/guilds?limit=1')
     const rest = await api(fake, fake.tokens.alpha, 'GET', `/users/@me/guilds?after=${first.json[0].id}`)
     expect([...first.json, ...rest.json]).toEqual(all.json)
@@ -81,15 +99,28 @@ describe('REST shapes', () => {
   test('GET /guilds/:id with_counts gives approximate counts; channels and roles as Discord shapes them', async () => {
     const { ids } = fake.world
     const guild = await api(fake, fake.tokens.alpha, 'GET', `/guilds/${ids.bigGuild}?with_counts=true`)
-    expect(guild.json).toMatchObject({ id: ids.bigGuild, name: 'Big Guild', approximate_member_count: 1203,
-      approximate_presence_count: expect.any(Number), roles: expect.any(Array), features: [] })
+    expect(guild.json).toMatchObject({
+      id: ids.bigGuild,
+      name: 'Big Guild',
+      approximate_member_count: 1203,
+      approximate_presence_count: expect.any(Number),
+      roles: expect.any(Array),
+      features: [],
+    })
     const roles = await api(fake, fake.tokens.alpha, 'GET', `/guilds/${ids.bigGuild}/roles`)
-    expect(roles.json.find((r: { id: string }) => r.id === ids.bigGuild)).toMatchObject({ name: '@everyone',
-      position: 0, permissions: expect.stringMatching(/^\d+$/) })
+    expect(roles.json.find((r: { id: string }) => r.id === ids.bigGuild)).toMatchObject({
+      name: '@everyone',
+      position: 0,
+      permissions: expect.stringMatching(/^\d+$/),
+    })
     const channels = await api(fake, fake.tokens.alpha, 'GET', `/guilds/${ids.bigGuild}/channels`)
     const hidden = channels.json.find((c: { id: string }) => c.id === ids.hiddenChannel)
-    expect(hidden).toMatchObject({ type: 0, guild_id: ids.bigGuild, parent_id: ids.categoryChannel,
-      permission_overwrites: expect.arrayContaining([{ id: ids.bigGuild, type: 0, allow: '0', deny: '1024' }]) })
+    expect(hidden).toMatchObject({
+      type: 0,
+      guild_id: ids.bigGuild,
+      parent_id: ids.categoryChannel,
+      permission_overwrites: expect.arrayContaining([{ id: ids.bigGuild, type: 0, allow: '0', deny: '1024' }]),
+    })
     expect(channels.json.find((c: { id: string }) => c.id === ids.voiceChannel)).toMatchObject({ type: 2 })
   })
 
@@ -97,8 +128,13 @@ describe('REST shapes', () => {
     const { ids } = fake.world
     const first = await api(fake, fake.tokens.alpha, 'GET', `/guilds/${ids.bigGuild}/members?limit=1000`)
     expect(first.json).toHaveLength(1000)
-    expect(first.json[0]).toMatchObject({ user: { id: expect.any(String), username: expect.any(String) },
-      roles: expect.any(Array), joined_at: expect.any(String), deaf: false, mute: false })
+    expect(first.json[0]).toMatchObject({
+      user: { id: expect.any(String), username: expect.any(String) },
+      roles: expect.any(Array),
+      joined_at: expect.any(String),
+      deaf: false,
+      mute: false,
+    })
     const last = first.json.at(-1).user.id
     const second = await api(fake, fake.tokens.alpha, 'GET', `/guilds/${ids.bigGuild}/members?limit=1000&after=${last}`)
     expect(second.json).toHaveLength(203)
@@ -118,7 +154,10 @@ describe('REST shapes', () => {
       if (page.json.length < 100) break
       before = `&before=${page.json.at(-1).id}`
     }
-    const expected = fake.world.messagesOf(channel).map((m) => m.id).reverse()
+    const expected = fake.world
+      .messagesOf(channel)
+      .map((m) => m.id)
+      .reverse()
     expect(seen).toEqual(expected)
     const [newest, , third] = expected
     const after = await api(fake, fake.tokens.alpha, 'GET', `/channels/${channel}/messages?after=${third}`)
@@ -126,11 +165,20 @@ describe('REST shapes', () => {
     const around = await api(fake, fake.tokens.alpha, 'GET', `/channels/${channel}/messages?around=${third}&limit=3`)
     expect(around.json.map((m: { id: string }) => m.id)).toContain(third)
     const single = await api(fake, fake.tokens.alpha, 'GET', `/channels/${channel}/messages/${newest}`)
-    expect(single.json).toMatchObject({ id: newest, channel_id: channel, type: 0, attachments: [], embeds: [],
-      mentions: [], edited_timestamp: null, author: { id: expect.any(String) }, timestamp: expect.any(String) })
+    expect(single.json).toMatchObject({
+      id: newest,
+      channel_id: channel,
+      type: 0,
+      attachments: [],
+      embeds: [],
+      mentions: [],
+      edited_timestamp: null,
+      author: { id: expect.any(String) },
+      timestamp: expect.any(String),
+    })
   })
 
-  test('without the Message Content flag the app reads other users\' messages without content', async () => {
+  test("without the Message Content flag the app reads other users' messages without content", async () => {
     const channel = fake.world.ids.manyMessagesChannel
     const reply = await api(fake, fake.tokens.gamma, 'GET', `/channels/${channel}/messages?limit=5`)
     expect(reply.json.every((m: { content: string }) => m.content === '')).toBe(true)
@@ -138,19 +186,27 @@ describe('REST shapes', () => {
 
   test('a bot posts, edits, reacts to and deletes its own message', async () => {
     const channel = fake.world.ids.generalChannel
-    const posted = await api(fake, fake.tokens.alpha, 'POST', `/channels/${channel}/messages`,
-      { content: 'hello', embeds: [{ title: 'card' }], nonce: '42' })
+    const posted = await api(fake, fake.tokens.alpha, 'POST', `/channels/${channel}/messages`, {
+      content: 'hello',
+      embeds: [{ title: 'card' }],
+      nonce: '42',
+    })
     expect(posted.status).toBe(200)
-    expect(posted.json).toMatchObject({ content: 'hello', nonce: '42', embeds: [{ type: 'rich', title: 'card' }],
-      author: { id: fake.world.bots.alpha.user.id, bot: true } })
+    expect(posted.json).toMatchObject({
+      content: 'hello',
+      nonce: '42',
+      embeds: [{ type: 'rich', title: 'card' }],
+      author: { id: fake.world.bots.alpha.user.id, bot: true },
+    })
     const base = `/channels/${channel}/messages/${posted.json.id}`
     const edited = await api(fake, fake.tokens.alpha, 'PATCH', base, { content: 'hello again' })
     expect(edited.json).toMatchObject({ content: 'hello again', edited_timestamp: expect.any(String) })
     const emoji = encodeURIComponent('👍')
     expect((await api(fake, fake.tokens.alpha, 'PUT', `${base}/reactions/${emoji}/@me`)).status).toBe(204)
     const reacted = await api(fake, fake.tokens.alpha, 'GET', base)
-    expect(reacted.json.reactions).toEqual([expect.objectContaining({ count: 1, me: true,
-      emoji: { id: null, name: '👍' } })])
+    expect(reacted.json.reactions).toEqual([
+      expect.objectContaining({ count: 1, me: true, emoji: { id: null, name: '👍' } }),
+    ])
     expect((await api(fake, fake.tokens.alpha, 'DELETE', `${base}/reactions/${emoji}/@me`)).status).toBe(204)
     expect((await api(fake, fake.tokens.alpha, 'POST', `/channels/${channel}/typing`)).status).toBe(204)
     expect((await api(fake, fake.tokens.alpha, 'DELETE', base)).status).toBe(204)
@@ -166,8 +222,13 @@ describe('REST shapes', () => {
       api(fake, null, 'GET', '/users/@me'),
     ])
     for (const reply of replies) {
-      for (const header of ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset',
-        'X-RateLimit-Reset-After', 'X-RateLimit-Bucket']) {
+      for (const header of [
+        'X-RateLimit-Limit',
+        'X-RateLimit-Remaining',
+        'X-RateLimit-Reset',
+        'X-RateLimit-Reset-After',
+        'X-RateLimit-Bucket',
+      ]) {
         expect(reply.headers.get(header)).not.toBeNull()
       }
     }

@@ -2,8 +2,10 @@ import { Client, GatewayIntentBits, type ClientOptions } from 'discord.js'
 import type { FakeDiscord } from '../../fake-discord/index.ts'
 
 /** Polls until `check` returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>,
-  { timeoutMs = 5_000, what = 'condition' }: { timeoutMs?: number; what?: string } = {}): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  { timeoutMs = 5_000, what = 'condition' }: { timeoutMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await check()
@@ -13,14 +15,26 @@ export async function waitFor<T>(check: () => T | undefined | false | Promise<T 
   }
 }
 
-export const ALL_INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMembers, GatewayIntentBits.GuildPresences,
-  GatewayIntentBits.GuildMessages, GatewayIntentBits.GuildMessageReactions, GatewayIntentBits.MessageContent]
-export const UNPRIVILEGED_INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages,
-  GatewayIntentBits.GuildMessageReactions]
+export const ALL_INTENTS = [
+  GatewayIntentBits.Guilds,
+  GatewayIntentBits.GuildMembers,
+  GatewayIntentBits.GuildPresences,
+  GatewayIntentBits.GuildMessages,
+  GatewayIntentBits.GuildMessageReactions,
+  GatewayIntentBits.MessageContent,
+]
+export const UNPRIVILEGED_INTENTS = [
+  GatewayIntentBits.Guilds,
+  GatewayIntentBits.GuildMessages,
+  GatewayIntentBits.GuildMessageReactions,
+]
 
 /** An unmodified discord.js Client pointed at the fake by options alone. */
-export function createClient(fake: FakeDiscord, intents: number[] = ALL_INTENTS,
-  extra: Partial<ClientOptions> = {}): Client {
+export function createClient(
+  fake: FakeDiscord,
+  intents: number[] = ALL_INTENTS,
+  extra: Partial<ClientOptions> = {},
+): Client {
   return new Client({ intents, rest: { api: fake.apiUrl }, ...extra })
 }
 
@@ -39,13 +53,21 @@ export interface ApiReply<T = any> {
 }
 
 /** A plain fetch against the fake's REST API, v10. */
-export async function api<T = any>(fake: FakeDiscord, token: string | null, method: string, path: string,
-  body?: unknown): Promise<ApiReply<T>> {
+export async function api<T = any>(
+  fake: FakeDiscord,
+  token: string | null,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<ApiReply<T>> {
   const headers: Record<string, string> = {}
   if (token !== null) headers.authorization = `Bot ${token}`
   if (body !== undefined) headers['content-type'] = 'application/json'
-  const res = await fetch(`${fake.apiUrl}/v10${path}`, { method, headers,
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) })
+  const res = await fetch(`${fake.apiUrl}/v10${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  })
   const text = await res.text()
   return { status: res.status, headers: res.headers, json: text === '' ? undefined : JSON.parse(text) }
 }

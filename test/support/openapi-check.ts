@@ -11,7 +11,6 @@ import addFormats from 'ajv-formats'
 type Json = Record<string, any>
 export type ResponseCheck = (method: string, url: string, status: number, headers: Headers, body: string) => string[]
 
-const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']
 const pointer = (...parts: string[]) => parts.map((part) => part.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')
 
 export function createResponseCheck(document: Json): ResponseCheck {
@@ -20,8 +19,10 @@ export function createResponseCheck(document: Json): ResponseCheck {
   ajv.addSchema(document, 'openapi.json')
   const validators = new Map<string, ReturnType<typeof ajv.compile>>()
   const validatorAt = (location: string) => {
-    let validate = validators.get(location)
-    if (!validate) validators.set(location, (validate = ajv.compile({ $ref: `openapi.json#/${location}` })))
+    const known = validators.get(location)
+    if (known) return known
+    const validate = ajv.compile({ $ref: `openapi.json#/${location}` })
+    validators.set(location, validate)
     return validate
   }
   const paths = Object.entries(document.paths as Json).map(([template, item]) => ({
@@ -49,16 +50,20 @@ export function createResponseCheck(document: Json): ResponseCheck {
       ;({ response } = resolve({ $ref: '#/components/responses/NotFound' }))
       location = pointer('components', 'responses', 'NotFound')
     } else if (!(verb in found.item) && !(verb === 'head' && 'get' in found.item)) {
-      if (status !== 405) return [`${where}: ${method} is not documented for ${found.template}, so only its MethodNotAllowed answer is`]
+      if (status !== 405)
+        return [`${where}: ${method} is not documented for ${found.template}, so only its MethodNotAllowed answer is`]
       ;({ response } = resolve({ $ref: '#/components/responses/MethodNotAllowed' }))
       location = pointer('components', 'responses', 'MethodNotAllowed')
     } else {
       const operation = found.item[verb in found.item ? verb : 'get'] as Json
-      const key = [String(status), `${String(status)[0]}XX`, 'default'].find((candidate) => candidate in operation.responses)
+      const key = [String(status), `${String(status)[0]}XX`, 'default'].find(
+        (candidate) => candidate in operation.responses,
+      )
       if (!key) return [`${where}: status not documented (documented: ${Object.keys(operation.responses).join(', ')})`]
       const resolved = resolve(operation.responses[key])
       response = resolved.response
-      location = resolved.location ?? pointer('paths', found.template, verb in found.item ? verb : 'get', 'responses', key)
+      location =
+        resolved.location ?? pointer('paths', found.template, verb in found.item ? verb : 'get', 'responses', key)
     }
     if (!response) return [`${where}: the document's response is missing`]
 
@@ -70,7 +75,8 @@ export function createResponseCheck(document: Json): ResponseCheck {
     const mediaTypes = Object.keys(content)
     if (mediaTypes.length === 0) return problems
     const type = (headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
-    if (!mediaTypes.includes(type)) return [...problems, `${where}: content type "${type}" not documented (${mediaTypes.join(', ')})`]
+    if (!mediaTypes.includes(type))
+      return [...problems, `${where}: content type "${type}" not documented (${mediaTypes.join(', ')})`]
     if (verb === 'head' || !type.endsWith('json')) return problems
     let parsed: unknown
     try {
@@ -90,7 +96,13 @@ export function createResponseCheck(document: Json): ResponseCheck {
 const checks = new Map<string, Promise<ResponseCheck>>()
 
 /** Throws, naming every problem, when a response of the service at `baseUrl` breaks its own /openapi.json. */
-export async function expectDocumented(baseUrl: string, method: string, path: string, res: Response, body: string): Promise<void> {
+export async function expectDocumented(
+  baseUrl: string,
+  method: string,
+  path: string,
+  res: Response,
+  body: string,
+): Promise<void> {
   let check = checks.get(baseUrl)
   if (!check) {
     check = fetch(`${baseUrl}/openapi.json`).then(async (doc) => createResponseCheck((await doc.json()) as Json))

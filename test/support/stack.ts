@@ -17,7 +17,11 @@ export type Stack = {
   logs: string[]
   /** Every response body the tests saw, for the leak scans. */
   bodies: string[]
-  request(method: string, path: string, options?: { sessionId?: string; body?: unknown; headers?: Record<string, string> }): Promise<Reply>
+  request(
+    method: string,
+    path: string,
+    options?: { sessionId?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<Reply>
   get(path: string, sessionId?: string): Promise<Reply>
   post(path: string, body: unknown, sessionId?: string): Promise<Reply>
   login(token: string): Promise<{ sessionId: string; reply: Reply }>
@@ -30,7 +34,10 @@ export type Stack = {
  */
 const threadBook = { liveStacks: 0, before: null as number | null }
 
-export async function startStack(env: Record<string, string> = {}, options: { sessions?: SessionStore } = {}): Promise<Stack> {
+export async function startStack(
+  env: Record<string, string> = {},
+  options: { sessions?: SessionStore } = {},
+): Promise<Stack> {
   if (threadBook.liveStacks++ === 0) threadBook.before = countWorkerThreads()
   const discord = await startFakeDiscord({ port: 0 })
   const logs: string[] = []
@@ -51,7 +58,11 @@ export async function startStack(env: Record<string, string> = {}, options: { se
   })
   const service = startService(config, createLogger(config.LOG_LEVEL, sink), options)
 
-  async function request(method: string, path: string, options: { sessionId?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> {
+  async function request(
+    method: string,
+    path: string,
+    options: { sessionId?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<Reply> {
     const headers: Record<string, string> = { ...options.headers }
     if (options.sessionId) headers.authorization = options.sessionId
     let body: string | undefined
@@ -94,7 +105,9 @@ export async function startStack(env: Record<string, string> = {}, options: { se
       try {
         await waitFor(() => openGatewayConnections(discord) === 0, { timeoutMs: 10_000 })
       } catch {
-        throw new Error(`${openGatewayConnections(discord)} gateway connection(s) still open at the fake Discord after stop`)
+        throw new Error(
+          `${openGatewayConnections(discord)} gateway connection(s) still open at the fake Discord after stop`,
+        )
       } finally {
         await discord.stop()
       }
@@ -109,7 +122,8 @@ export async function startStack(env: Record<string, string> = {}, options: { se
   }
 }
 
-const sumOf = (levels: Partial<Record<string, number>>) => Object.values(levels).reduce<number>((sum, n) => sum + (n ?? 0), 0)
+const sumOf = (levels: Partial<Record<string, number>>) =>
+  Object.values(levels).reduce<number>((sum, n) => sum + (n ?? 0), 0)
 const openGatewayConnections = (discord: FakeDiscord) => sumOf(discord.counters().openConnections)
 
 /**

@@ -45,42 +45,79 @@ const Health = z
 
 const security = [{ admin: [] }]
 const WorkerParams = z.object({
-  id: z.string().min(1).max(64).openapi({ param: { description: 'The workerId of a row of GET /admin/workers' } }),
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { description: 'The workerId of a row of GET /admin/workers' } }),
 })
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } })
 const admin401 = { 401: 'Missing or wrong admin token (Authorization: Bearer <ADMIN_TOKEN>)' }
 const byId = { ...admin401, 400: 'The id is longer than 64 characters', 404: 'Unknown worker' }
 
 const listWorkers = createRoute({
-  method: 'get', path: '/admin/workers', operationId: 'listWorkers', tags: ['admin'], security,
-  summary: 'Every worker, one row each', description: 'State, sessions, restarts, last exit, gateway ping, memory and Discord traffic per worker.',
+  method: 'get',
+  path: '/admin/workers',
+  operationId: 'listWorkers',
+  tags: ['admin'],
+  security,
+  summary: 'Every worker, one row each',
+  description: 'State, sessions, restarts, last exit, gateway ping, memory and Discord traffic per worker.',
   responses: { 200: json(z.array(WorkerRow), 'Workers'), ...errorResponses(admin401) },
 })
 const getWorker = createRoute({
-  method: 'get', path: '/admin/workers/{id}', operationId: 'getWorker', tags: ['admin'], security,
-  summary: 'One worker', description: 'The same row as in the list.',
+  method: 'get',
+  path: '/admin/workers/{id}',
+  operationId: 'getWorker',
+  tags: ['admin'],
+  security,
+  summary: 'One worker',
+  description: 'The same row as in the list.',
   request: { params: WorkerParams },
   responses: { 200: json(WorkerRow, 'Worker'), ...errorResponses(byId) },
 })
 const restartWorker = createRoute({
-  method: 'post', path: '/admin/workers/{id}/restart', operationId: 'restartWorker', tags: ['admin'], security,
-  summary: 'Restart a worker', description: 'A fresh worker for the bot, also out of `failed` (intensity and backoff start over).',
+  method: 'post',
+  path: '/admin/workers/{id}/restart',
+  operationId: 'restartWorker',
+  tags: ['admin'],
+  security,
+  summary: 'Restart a worker',
+  description: 'A fresh worker for the bot, also out of `failed` (intensity and backoff start over).',
   request: { params: WorkerParams },
   responses: { 200: json(WorkerRow, 'Restarted'), ...errorResponses(byId) },
 })
 const deleteWorker = createRoute({
-  method: 'delete', path: '/admin/workers/{id}', operationId: 'deleteWorker', tags: ['admin'], security,
-  summary: 'Stop a worker', description: "Logs the bot out and ends its sessions.",
+  method: 'delete',
+  path: '/admin/workers/{id}',
+  operationId: 'deleteWorker',
+  tags: ['admin'],
+  security,
+  summary: 'Stop a worker',
+  description: 'Logs the bot out and ends its sessions.',
   request: { params: WorkerParams },
-  responses: { 200: json(z.object({ message: z.string(), sessionsEnded: Count }).openapi('WorkerStopped'), 'Stopped'), ...errorResponses(byId) },
+  responses: {
+    200: json(z.object({ message: z.string(), sessionsEnded: Count }).openapi('WorkerStopped'), 'Stopped'),
+    ...errorResponses(byId),
+  },
 })
 const health = createRoute({
-  method: 'get', path: '/admin/health', operationId: 'getAdminHealth', tags: ['admin'], security,
-  summary: 'Service health', description: 'Workers by state, event-loop lag, memory and the invalid-request budget.',
+  method: 'get',
+  path: '/admin/health',
+  operationId: 'getAdminHealth',
+  tags: ['admin'],
+  security,
+  summary: 'Service health',
+  description: 'Workers by state, event-loop lag, memory and the invalid-request budget.',
   responses: { 200: json(Health, 'Health'), ...errorResponses(admin401) },
 })
 
-export type AdminDeps = { pool: BotPool; sessions: SessionStore; budget: InvalidRequestBudget; eventLoopLagMs: () => number }
+export type AdminDeps = {
+  pool: BotPool
+  sessions: SessionStore
+  budget: InvalidRequestBudget
+  eventLoopLagMs: () => number
+}
 
 export function adminRoutes(deps: AdminDeps) {
   const { pool, sessions, budget } = deps
@@ -138,7 +175,12 @@ export function adminRoutes(deps: AdminDeps) {
           workers,
           eventLoopLagMs: Math.round(deps.eventLoopLagMs() * 100) / 100,
           memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
-          invalidRequests: { used: budget.used(), limit: budget.limit, windowMinutes: 10, failingFast: budget.exhausted() },
+          invalidRequests: {
+            used: budget.used(),
+            limit: budget.limit,
+            windowMinutes: 10,
+            failingFast: budget.exhausted(),
+          },
         },
         200,
       )

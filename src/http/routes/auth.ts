@@ -4,7 +4,15 @@ import { requireBot, requireSession } from '../auth.ts'
 import { sessionLabel, type Logger } from '../../log.ts'
 import { sessionFields } from '../../observability/request-log.ts'
 import type { BotPool } from '../../pool/pool.ts'
-import { ERRORS, errorResponses, knownPing, LoginBody, LoginResponse, MessageResponse, SessionInfo } from '../schemas.ts'
+import {
+  ERRORS,
+  errorResponses,
+  knownPing,
+  LoginBody,
+  LoginResponse,
+  MessageResponse,
+  SessionInfo,
+} from '../schemas.ts'
 import type { SessionStore } from '../../sessions/store.ts'
 import { createRouter } from './router.ts'
 
@@ -17,7 +25,9 @@ const login = createRoute({
   description:
     "Starts the bot's worker, or joins the running one (one gateway connection per token, whatever the number of sessions), and answers once Discord's READY arrived.",
   security: [],
-  request: { body: { required: true, description: "The bot's token", content: { 'application/json': { schema: LoginBody } } } },
+  request: {
+    body: { required: true, description: "The bot's token", content: { 'application/json': { schema: LoginBody } } },
+  },
   responses: {
     200: { description: 'Logged in', content: { 'application/json': { schema: LoginResponse } } },
     ...errorResponses({
@@ -27,7 +37,7 @@ const login = createRoute({
       415: ERRORS.body415,
       429: 'Discord rate-limited the login',
       502: ERRORS.discord502,
-      503: 'MAX_BOTS bots already run (capacity_reached, with Retry-After), or the bot\'s worker failed or stopped during login',
+      503: "MAX_BOTS bots already run (capacity_reached, with Retry-After), or the bot's worker failed or stopped during login",
       504: "Discord, or the bot's worker, did not complete the login in time",
     }),
   },
@@ -74,7 +84,13 @@ export function authRoutes(deps: { sessions: SessionStore; pool: BotPool; log: L
       // acquire() holds a lease on the bot from its first line: a logout meanwhile cannot stop the bot under us
       const bot = await pool.acquire(token)
       const sessionId = nanoid(32)
-      const session = { sessionId, botKey: bot.botKey, workerId: bot.workerId, botId: bot.identity.botId, createdAt: Date.now() }
+      const session = {
+        sessionId,
+        botKey: bot.botKey,
+        workerId: bot.workerId,
+        botId: bot.identity.botId,
+        createdAt: Date.now(),
+      }
       await sessions.create(session).catch(async (err: unknown) => {
         await pool.release(bot.botKey, bot.workerId) // no session holds this lease
         throw err
@@ -109,7 +125,12 @@ export function authRoutes(deps: { sessions: SessionStore; pool: BotPool; log: L
           createdAt: new Date(createdAt).toISOString(),
           bot: { id: botId, username, avatar },
           intents: bot.identity.intents,
-          worker: { state: bot.state(), ready: stats.ready, guildCount: stats.guildCount, gatewayPingMs: knownPing(stats.gatewayPingMs) },
+          worker: {
+            state: bot.state(),
+            ready: stats.ready,
+            guildCount: stats.guildCount,
+            gatewayPingMs: knownPing(stats.gatewayPingMs),
+          },
         },
         200,
       )

@@ -26,7 +26,10 @@ const readyz = createRoute({
   description: 'Taking traffic; 503 once shutting down, for a readiness probe or a load balancer.',
   security: [],
   responses: {
-    200: { description: 'Ready', content: { 'application/json': { schema: z.object({ status: z.literal('ready') }) } } },
+    200: {
+      description: 'Ready',
+      content: { 'application/json': { schema: z.object({ status: z.literal('ready') }) } },
+    },
     ...errorResponses({ 503: 'Shutting down: not taking new work' }),
   },
 })

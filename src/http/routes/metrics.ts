@@ -11,14 +11,17 @@ export function metricsRoutes(metrics: Metrics, isPublic: boolean) {
     operationId: 'getMetrics',
     tags: ['admin'],
     summary: 'Prometheus metrics',
-    description: 'Requests, workers by state, restarts, RPC latency, Discord calls and the process defaults, in the Prometheus text format.',
+    description:
+      'Requests, workers by state, restarts, RPC latency, Discord calls and the process defaults, in the Prometheus text format.',
     security: isPublic ? [] : [{ admin: [] }],
     responses: {
       200: {
         description: 'Prometheus text exposition format 0.0.4',
         content: { 'text/plain': { schema: z.string().openapi({ example: 'botvisor_workers{state="ready"} 1' }) } },
       },
-      ...(isPublic ? {} : errorResponses({ 401: 'Missing or wrong admin token (Authorization: Bearer <ADMIN_TOKEN>)' })),
+      ...(isPublic
+        ? {}
+        : errorResponses({ 401: 'Missing or wrong admin token (Authorization: Bearer <ADMIN_TOKEN>)' })),
     },
   })
   return createRouter().openapi(route, async (c) => {

@@ -5,7 +5,18 @@ import { AppError, outcomeUnknown } from '../../errors.ts'
 import { notInGuild } from '../../pool/bot-cache.ts'
 import { wasCutOff } from '../../pool/remote.ts'
 import { MEMBERS_LIMIT, MESSAGES_LIMIT } from '../query.ts'
-import { Channel, ERRORS, errorResponses, Guild, limitParam, Member, Message, SendMessageBody, Snowflake, successHeader } from '../schemas.ts'
+import {
+  Channel,
+  ERRORS,
+  errorResponses,
+  Guild,
+  limitParam,
+  Member,
+  Message,
+  SendMessageBody,
+  Snowflake,
+  successHeader,
+} from '../schemas.ts'
 import { createRouter, nextLink, sendJsonText, unwrap } from './router.ts'
 
 const security = [{ session: [] }]
@@ -13,7 +24,11 @@ const listOf = (schema: z.ZodType, description: string, withLink = false) => ({
   description,
   content: { 'application/json': { schema: z.array(schema) } },
   ...(withLink
-    ? { headers: { Link: successHeader('When there is more: `<absolute URL of the next page>; rel="next"` (RFC 8288)', false) } }
+    ? {
+        headers: {
+          Link: successHeader('When there is more: `<absolute URL of the next page>; rel="next"` (RFC 8288)', false),
+        },
+      }
     : {}),
 })
 const notInGuild403 = 'The bot is not in this guild (Missing Access, as Discord answers 50001)'
@@ -24,9 +39,12 @@ const guilds = createRoute({
   operationId: 'listGuilds',
   tags: ['read'],
   summary: "The bot's guilds",
-  description: 'Answered from the list the bot keeps fresh from Discord\'s gateway: no Discord call.',
+  description: "Answered from the list the bot keeps fresh from Discord's gateway: no Discord call.",
   security,
-  responses: { 200: listOf(Guild, 'Guilds'), ...errorResponses({ 401: ERRORS.session401, 503: ERRORS.botGone503, 504: ERRORS.worker504 }) },
+  responses: {
+    200: listOf(Guild, 'Guilds'),
+    ...errorResponses({ 401: ERRORS.session401, 503: ERRORS.botGone503, 504: ERRORS.worker504 }),
+  },
 })
 
 const channels = createRoute({
@@ -35,11 +53,14 @@ const channels = createRoute({
   operationId: 'listChannels',
   tags: ['read'],
   summary: "A guild's channels",
-  description: "In position order, from the bot's gateway cache: no Discord call. `guildId` may be left out when the bot is in exactly one guild.",
+  description:
+    "In position order, from the bot's gateway cache: no Discord call. `guildId` may be left out when the bot is in exactly one guild.",
   security,
   request: {
     query: z.object({
-      guildId: Snowflake.optional().openapi({ param: { description: 'The guild; optional when the bot is in exactly one' } }),
+      guildId: Snowflake.optional().openapi({
+        param: { description: 'The guild; optional when the bot is in exactly one' },
+      }),
     }),
   },
   responses: {
@@ -60,13 +81,16 @@ const members = createRoute({
   operationId: 'listMembers',
   tags: ['read'],
   summary: "A guild's members",
-  description: 'By ascending id, paging through Discord as needed; needs the GuildMembers intent. `Link` holds the next page.',
+  description:
+    'By ascending id, paging through Discord as needed; needs the GuildMembers intent. `Link` holds the next page.',
   security,
   request: {
     query: z.object({
       guildId: Snowflake.openapi({ param: { description: 'The guild' } }),
       limit: limitParam(MEMBERS_LIMIT, 'members'),
-      after: Snowflake.optional().openapi({ param: { description: 'Members with a larger id than this (the cursor of `Link`)' } }),
+      after: Snowflake.optional().openapi({
+        param: { description: 'Members with a larger id than this (the cursor of `Link`)' },
+      }),
     }),
   },
   responses: {
@@ -96,7 +120,9 @@ const messages = createRoute({
     query: z.object({
       channelId: Snowflake.openapi({ param: { description: 'The channel' } }),
       limit: limitParam(MESSAGES_LIMIT, 'messages'),
-      before: Snowflake.optional().openapi({ param: { description: 'Messages older than this id (the cursor of `Link`)' } }),
+      before: Snowflake.optional().openapi({
+        param: { description: 'Messages older than this id (the cursor of `Link`)' },
+      }),
     }),
   },
   responses: {
@@ -128,14 +154,25 @@ const sendMessage = createRoute({
         .string()
         .regex(IDEMPOTENCY_KEY, 'Idempotency-Key must be 1 to 255 printable ASCII characters')
         .optional()
-        .openapi({ description: 'Sending again with the same key (within a few minutes) returns the first message instead of sending a second' }),
+        .openapi({
+          description:
+            'Sending again with the same key (within a few minutes) returns the first message instead of sending a second',
+        }),
     }),
-    body: { required: true, description: 'The channel and the text', content: { 'application/json': { schema: SendMessageBody } } },
+    body: {
+      required: true,
+      description: 'The channel and the text',
+      content: { 'application/json': { schema: SendMessageBody } },
+    },
   },
   responses: {
     201: {
       description: 'Sent',
-      headers: { Location: successHeader('A URL that reads the message back: `/api/messages?channelId=…&before=<id + 1>&limit=1`') },
+      headers: {
+        Location: successHeader(
+          'A URL that reads the message back: `/api/messages?channelId=…&before=<id + 1>&limit=1`',
+        ),
+      },
       content: { 'application/json': { schema: Message } },
     },
     ...errorResponses({
@@ -171,44 +208,53 @@ function messageLocation(requestUrl: string, sent: string): string {
 
 /** The routes that read from (or write through) the session's bot. Mounted behind requireSession + requireBot. */
 export function readRoutes() {
-  return createRouter()
-    // guild and channel lists come from the gateway's cache the worker keeps fresh; the RPC only until it is filled
-    .openapi(guilds, async (c) => {
-      const bot = c.get('bot')
-      return sendJsonText(c, bot.cache.guilds() ?? unwrap(await bot.call((worker) => worker.listGuilds())))
-    })
-    .openapi(channels, async (c) => {
-      const guildId = c.req.valid('query').guildId ?? null
-      const bot = c.get('bot')
-      return sendJsonText(c, bot.cache.channels(guildId) ?? unwrapInGuild(await bot.call((worker) => worker.listChannels(guildId))))
-    })
-    .openapi(members, async (c) => {
-      const { guildId, limit, after } = c.req.valid('query')
-      const bot = c.get('bot')
-      if (bot.cache.inGuild(guildId) === false) throw notInGuild()
-      const page = unwrapInGuild(await bot.call((worker) => worker.listMembers(guildId, limit, after ?? null)))
-      return sendJsonText(c, page.body, nextLink(c.req.url, 'after', page.nextCursor))
-    })
-    .openapi(messages, async (c) => {
-      const { channelId, limit, before } = c.req.valid('query')
-      const bot = c.get('bot')
-      // the newest messages: as the worker last answered them, while its events say they still hold
-      const kept = before === undefined ? bot.cache.messages(channelId, limit) : null
-      const page = kept ?? unwrap(await bot.call((worker) => worker.listMessages(channelId, limit, before ?? null)))
-      if (!kept && before === undefined) bot.cache.keepMessages(channelId, limit, page)
-      return sendJsonText(c, page.body, nextLink(c.req.url, 'before', page.nextCursor))
-    })
-    .openapi(sendMessage, async (c) => {
-      const { channelId, content } = c.req.valid('json')
-      const bot = c.get('bot')
-      const nonce = messageNonce(bot.identity.botId, c.req.valid('header')['idempotency-key'])
-      const sent = await bot.call((worker) => worker.sendMessage({ channelId, content, nonce })).catch((err: unknown) => {
-        // the worker took the send and never answered, or died answering: it may have reached Discord
-        throw (err instanceof AppError && err.code === 'bot_timeout') || wasCutOff(err) ? outcomeUnknown('bot') : err
+  return (
+    createRouter()
+      // guild and channel lists come from the gateway's cache the worker keeps fresh; the RPC only until it is filled
+      .openapi(guilds, async (c) => {
+        const bot = c.get('bot')
+        return sendJsonText(c, bot.cache.guilds() ?? unwrap(await bot.call((worker) => worker.listGuilds())))
       })
-      // the worker's Discord deadline passed (504): Discord may have created the message before it
-      if (!sent.ok && sent.status === 504) throw outcomeUnknown('discord')
-      const body = unwrap(sent)
-      return sendJsonText(c, body, { location: messageLocation(c.req.url, body) }, 201)
-    })
+      .openapi(channels, async (c) => {
+        const guildId = c.req.valid('query').guildId ?? null
+        const bot = c.get('bot')
+        return sendJsonText(
+          c,
+          bot.cache.channels(guildId) ?? unwrapInGuild(await bot.call((worker) => worker.listChannels(guildId))),
+        )
+      })
+      .openapi(members, async (c) => {
+        const { guildId, limit, after } = c.req.valid('query')
+        const bot = c.get('bot')
+        if (bot.cache.inGuild(guildId) === false) throw notInGuild()
+        const page = unwrapInGuild(await bot.call((worker) => worker.listMembers(guildId, limit, after ?? null)))
+        return sendJsonText(c, page.body, nextLink(c.req.url, 'after', page.nextCursor))
+      })
+      .openapi(messages, async (c) => {
+        const { channelId, limit, before } = c.req.valid('query')
+        const bot = c.get('bot')
+        // the newest messages: as the worker last answered them, while its events say they still hold
+        const kept = before === undefined ? bot.cache.messages(channelId, limit) : null
+        const page = kept ?? unwrap(await bot.call((worker) => worker.listMessages(channelId, limit, before ?? null)))
+        if (!kept && before === undefined) bot.cache.keepMessages(channelId, limit, page)
+        return sendJsonText(c, page.body, nextLink(c.req.url, 'before', page.nextCursor))
+      })
+      .openapi(sendMessage, async (c) => {
+        const { channelId, content } = c.req.valid('json')
+        const bot = c.get('bot')
+        const nonce = messageNonce(bot.identity.botId, c.req.valid('header')['idempotency-key'])
+        const sent = await bot
+          .call((worker) => worker.sendMessage({ channelId, content, nonce }))
+          .catch((err: unknown) => {
+            // the worker took the send and never answered, or died answering: it may have reached Discord
+            throw (err instanceof AppError && err.code === 'bot_timeout') || wasCutOff(err)
+              ? outcomeUnknown('bot')
+              : err
+          })
+        // the worker's Discord deadline passed (504): Discord may have created the message before it
+        if (!sent.ok && sent.status === 504) throw outcomeUnknown('discord')
+        const body = unwrap(sent)
+        return sendJsonText(c, body, { location: messageLocation(c.req.url, body) }, 201)
+      })
+  )
 }
