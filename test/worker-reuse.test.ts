@@ -71,6 +71,10 @@ describe('workers are reused across logins, bounded, and carry nothing of the bo
 
   test('login/logout churn spawns no new worker and keeps at most IDLE_WORKERS idle', async () => {
     const { tokens } = stack.discord
+    // from a full idle pool, whatever ran before: the first login after start-up takes the spare and spawns its refill
+    const warmUp = (await stack.login(tokens.solo)).sessionId
+    await logout(warmUp, tokens.solo)
+    await waitFor(() => idle() === 2)
     const spawned = await metric('botvisor_workers_spawned_total')
     const reused = await metric('botvisor_workers_reused_total')
     const order = [tokens.alpha, tokens.beta, tokens.solo, tokens.alpha, tokens.beta, tokens.solo]
@@ -87,7 +91,7 @@ describe('workers are reused across logins, bounded, and carry nothing of the bo
 
   test('a worker whose stop did not finish (hung) is terminated, never kept for the next login', async () => {
     const { tokens } = stack.discord
-    const sessionId = (await stack.login(tokens.beta)).sessionId
+    const sessionId = await login(tokens.beta) // settled: the spare this login took is replaced
     const bot = stack.service.pool.get(botKeyOf(tokens.beta))!
     const idleBefore = idle()
     await bot.call((worker) => worker.injectFault('hang'))
