@@ -26,7 +26,7 @@ describe("Discord's invalid-request budget", () => {
 
 describe('the running total', () => {
   test('matches a plain count over the window at every step of a random walk', () => {
-    const budget = createInvalidRequestBudget(1_000_000, 60_000)
+    const budget = createInvalidRequestBudget(1_000_000, { windowMs: 60_000 })
     const events: { at: number; count: number }[] = []
     let now = 5_000_000_000
     let seed = 7

@@ -15,6 +15,7 @@ import { PRIVILEGED_INTENTS, withoutPrivileged } from '../src/discord/intents.ts
 import { createClient, discordDeadlineMs, loginUntilReady } from './client.ts'
 import { MAX_GUILDS_TO_RESUME, readReadySnapshot, sessionKeepingStrategy } from './resume.ts'
 import { failure, guarded, guardedWithin, toFailure } from './failures.ts'
+import { createRestGuard } from './rest-guard.ts'
 import { createMessageCache, type MessageCache } from './message-cache.ts'
 import { feedMessageCache } from './message-events.ts'
 import { pushCaches, serializeChannels, serializeGuilds } from './push.ts'
@@ -78,6 +79,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
     const client = createClient({
       ...options,
       intents,
+      restGuard: createRestGuard(options),
       buildStrategy: (manager) => {
         keeping = sessionKeepingStrategy({
           ...plan,
