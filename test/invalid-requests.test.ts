@@ -56,6 +56,10 @@ describe('exact counting', () => {
     const refused = await on.get(hiddenPath(on), sessionId)
     expect(refused.json.code).toBe('discord_unavailable')
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+    // held off is not our bug: a warning without a stack, not an error line per request
+    const lines = on.logs.map((line) => JSON.parse(line) as { level: number; err?: unknown; code?: string })
+    expect(lines.filter((line) => line.level >= 50 || line.err !== undefined)).toEqual([])
+    expect(lines.filter((line) => line.code === 'discord_unavailable' && line.level === 40).length).toBeGreaterThan(0)
   })
 })
 
