@@ -18,11 +18,19 @@ const TAG_MASK = (1 << (31 - COUNT_BITS)) - 1 // 11 bits: a bucket's tag repeats
 const IP_BUCKET_MS = 1000
 const BOT_BUCKET_MS = 10_000
 
-type WindowView = { cells: Int32Array; bucketMs: number }
+/**
+ * One thread's view of a window. Counts only ever go into the current bucket, so the sum of the earlier ones is
+ * kept per thread and rescanned when the bucket changes: a check is then one load, not a scan of 600 (measured
+ * about 2–17 µs a scan on the shared 2-core box). A count another thread wrote into the bucket that just ended,
+ * after this thread rescanned, shows at its next rescan: a second late at most.
+ */
+type WindowView = { cells: Int32Array; bucketMs: number; scannedAt: number; earlier: number }
 
 const windowOf = (buffer: SharedArrayBuffer, offset: number, windowMs: number, bucketMs: number): WindowView => ({
   cells: new Int32Array(buffer, offset * 4, Math.ceil(windowMs / bucketMs)),
   bucketMs,
+  scannedAt: Number.NaN,
+  earlier: 0,
 })
 
 function addTo(view: WindowView, count: number, now: number) {
@@ -37,15 +45,29 @@ function addTo(view: WindowView, count: number, now: number) {
   }
 }
 
+/** The current bucket's count, or 0 while the slot still holds an earlier lap's. */
+function countIn(view: WindowView, bucket: number): number {
+  const slots = view.cells.length
+  const value = Atomics.load(view.cells, ((bucket % slots) + slots) % slots)
+  return value >>> COUNT_BITS === (bucket & TAG_MASK) ? value & COUNT_MAX : 0
+}
+
+function sumOf(view: WindowView, now: number): number {
+  const current = Math.floor(now / view.bucketMs)
+  if (view.scannedAt !== current) {
+    view.earlier = scan(view, current) - countIn(view, current)
+    view.scannedAt = current
+  }
+  return view.earlier + countIn(view, current)
+}
+
 /**
  * Sums the buckets still in the window; a bucket left from an earlier lap is zeroed on the way, so a tag can
- * only alias one that lapped 2048 times unseen (about 21 hours IP-wide) with no check in between. A scan of 600
- * Int32s: about a microsecond, asked on every Discord-bound request.
+ * only alias one that lapped 2048 times unseen (about 21 hours IP-wide) with no scan in between.
  */
-function sumOf(view: WindowView, now: number): number {
+function scan(view: WindowView, current: number): number {
   const { cells } = view
   const slots = cells.length
-  const current = Math.floor(now / view.bucketMs)
   let total = 0
   for (let slot = 0; slot < slots; slot++) {
     const value = Atomics.load(cells, slot)
