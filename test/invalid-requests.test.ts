@@ -20,7 +20,7 @@ const budgetUsed = async (on: Stack): Promise<number> => {
   return reply.json.invalidRequests.used
 }
 /** The REST calls of one bot that reached the fake Discord, all routes together. */
-const callsOf = (on: Stack, bot: 'alpha' | 'solo'): number =>
+const callsOf = (on: Stack, bot: 'alpha' | 'beta' | 'solo'): number =>
   Object.values(on.discord.control.counters().rest[bot] ?? {}).reduce((sum, count) => sum + count, 0)
 const hiddenPath = (on: Stack) => `/api/messages?channelId=${on.discord.world.ids.hiddenChannel}`
 
@@ -36,6 +36,17 @@ describe('exact counting', () => {
     await on.post('/api/auth/logout', {}, sessionId)
     // no poll has run (HEALTH_CHECK_INTERVAL_MS is 5 s): the count is already there, and it stays after the logout
     expect(await budgetUsed(on)).toBe(refused)
+  })
+
+  test('a login Discord refuses is counted too: every 401 it sent is in the window', async () => {
+    const on = await start({})
+    const before = on.discord.control.counters().restTotal
+    for (let i = 0; i < 3; i++) {
+      const token = `MTEwNDQ1NTY3Mjg0NTUzMzE4NA.GaBcDe.${'x'.repeat(37)}${i}`
+      expect((await on.request('POST', '/api/auth/login', { body: { token } })).status).toBe(401)
+    }
+    // whatever reached Discord with these tokens was refused, and counted as it came
+    expect(await budgetUsed(on)).toBe(on.discord.control.counters().restTotal - before)
   })
 
   test('the limit is never overshot by calls made one after another: past it, no call reaches Discord', async () => {
@@ -60,6 +71,12 @@ describe('exact counting', () => {
     const lines = on.logs.map((line) => JSON.parse(line) as { level: number; err?: unknown; code?: string })
     expect(lines.filter((line) => line.level >= 50 || line.err !== undefined)).toEqual([])
     expect(lines.filter((line) => line.code === 'discord_unavailable' && line.level === 40).length).toBeGreaterThan(0)
+
+    // a login while the window is full does not reach Discord either
+    const login = await on.request('POST', '/api/auth/login', { body: { token: on.discord.tokens.beta } })
+    expect(login.status).toBe(503)
+    expect(login.json.code).toBe('discord_unavailable')
+    expect(callsOf(on, 'beta')).toBe(0)
   })
 })
 
