@@ -124,6 +124,22 @@ describe("Discord's refusals, replayed", () => {
     expect(await budgetUsed(on)).toBe(1) // a 404 is no invalid request
   })
 
+  test("an event that may change the bot's access drops the replayed refusals at once", async () => {
+    const on = await start({ DISCORD_REFUSAL_CACHE_MS: '600000' })
+    const { sessionId } = await on.login(on.discord.tokens.alpha)
+    const before = callsOf(on, 'alpha')
+    expect((await on.get(hiddenPath(on), sessionId)).status).toBe(403)
+    expect((await on.get(hiddenPath(on), sessionId)).status).toBe(403)
+    expect(callsOf(on, 'alpha') - before).toBe(1)
+    // a member joining the guild comes as GUILD_MEMBER_ADD; from then on Discord is asked again
+    on.discord.control.addMember({ guildId: on.discord.world.ids.bigGuild })
+    await waitFor(
+      async () => (await on.get(hiddenPath(on), sessionId)).status === 403 && callsOf(on, 'alpha') - before === 2,
+    )
+    expect((await on.get(hiddenPath(on), sessionId)).status).toBe(403)
+    expect(callsOf(on, 'alpha') - before).toBe(2) // replayed again after that one
+  })
+
   test('a replayed refusal expires: Discord is asked again after the period', async () => {
     const on = await start({ DISCORD_REFUSAL_CACHE_MS: '300' })
     const { sessionId } = await on.login(on.discord.tokens.alpha)
