@@ -106,6 +106,20 @@ describe('the per-bot breaker', () => {
     expect(callsOf(on, 'solo')).toBeGreaterThan(soloBefore)
     expect(await budgetUsed(on)).toBe(10)
   })
+
+  test('a bot that tripped its breaker can still log in again, and its count goes with it', async () => {
+    const on = await start({ INVALID_REQUEST_LIMIT: '100', DISCORD_REFUSAL_CACHE_MS: '0' })
+    const first = (await on.login(on.discord.tokens.alpha)).sessionId
+    for (let i = 0; i < 10; i++) expect((await on.get(hiddenPath(on), first)).status).toBe(403)
+    expect((await on.get(hiddenPath(on), first)).status).toBe(429)
+    expect((await on.post('/api/auth/logout', {}, first)).status).toBe(200)
+    await waitFor(() => on.service.pool.snapshots().length === 0)
+    // the login's few calls pass the bot's own breaker (the IP-wide one still holds them); its reads do not
+    const again = (await on.login(on.discord.tokens.alpha)).sessionId
+    const read = await on.get(hiddenPath(on), again)
+    expect(read.status).toBe(429)
+    expect(read.json.code).toBe('bot_invalid_requests')
+  })
 })
 
 describe("Discord's refusals, replayed", () => {

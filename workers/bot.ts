@@ -76,10 +76,11 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
     }
     const settled = Promise.withResolvers<'resumed' | 'identified'>()
     let keeping: ReturnType<typeof sessionKeepingStrategy> | undefined
+    const restGuard = createRestGuard(options)
     const client = createClient({
       ...options,
       intents,
-      restGuard: createRestGuard(options),
+      restGuard,
       buildStrategy: (manager) => {
         keeping = sessionKeepingStrategy({
           ...plan,
@@ -122,7 +123,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
           : null
       if (settledAs === 'identified') fellBack('refused', 'Discord refused the RESUME (op 9); @discordjs/ws identified')
       if (settledAs === 'timeout') fellBack('not_settled', `no RESUMED or READY within ${options.loginTimeoutMs} ms`)
-      return { ...outcome, limit, resumed: settledAs === 'resumed', destroy }
+      return { ...outcome, limit, resumed: settledAs === 'resumed', destroy, restGuard }
     } catch (err) {
       await destroy()
       throw err
@@ -152,6 +153,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
             await outcome.destroy()
             return failure(503, 0, 'the bot was stopped while it logged in')
           }
+          outcome.restGuard.serving()
           const telemetry = watchClient(client, push)
           const eventsKeepMessagesFresh = (intents & MESSAGE_EVENTS) === MESSAGE_EVENTS
           const messages = eventsKeepMessagesFresh

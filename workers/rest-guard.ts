@@ -19,6 +19,8 @@ export type RestGuard = {
   makeRequest: Fetch
   /** The bot's permissions may have changed: ask Discord again. */
   forgetRefusals(): void
+  /** Logged in: from now on the bot's own share is enforced too (see below). */
+  serving(): void
 }
 
 /**
@@ -33,6 +35,9 @@ export function createRestGuard(
 ): RestGuard {
   const counter: BudgetCounter | null = options.invalidBudget ? attachBudgetCounter(options.invalidBudget) : null
   const refusals = new Map<string, Refusal>()
+  // A login (a few calls, restarts bounded by the supervisor's intensity limit) passes the bot's own breaker, so
+  // a bot that tripped it and then crashed comes back up, its reads still held off; the IP-wide guard holds all.
+  let scope: 'ip' | 'all' = 'ip'
   const pathOf = (url: string) => {
     const query = url.indexOf('?')
     return query < 0 ? url : url.slice(0, query)
@@ -52,7 +57,7 @@ export function createRestGuard(
         }
         if (cached) refusals.delete(key)
       }
-      const refused = counter?.refusal()
+      const refused = counter?.refusal(Date.now(), scope)
       // thrown as data: @discordjs/rest rethrows a non-Error untouched, and guarded() turns it into the answer
       if (counter && refused) {
         throw {
@@ -73,5 +78,8 @@ export function createRestGuard(
       return response
     },
     forgetRefusals: () => refusals.clear(),
+    serving: () => {
+      scope = 'all'
+    },
   }
 }

@@ -171,8 +171,8 @@ export function createInvalidRequestBudget(
 /** What a worker does with the shared memory: count each invalid answer as it comes, and check before a call. */
 export type BudgetCounter = {
   count(now?: number): void
-  /** Why a call must not go to Discord now, or null. */
-  refusal(now?: number): 'ip' | 'bot' | null
+  /** Why a call must not go to Discord now, or null. `scope` 'ip': the IP-wide window only. */
+  refusal(now?: number, scope?: 'ip' | 'all'): 'ip' | 'bot' | null
   /** Milliseconds until the refusing window has room again. */
   retryAfterMs(reason: 'ip' | 'bot', now?: number): number
 }
@@ -189,8 +189,8 @@ export function attachBudgetCounter(slot: BotBudgetSlot, windowMs = DISCORD_INVA
       addTo(ip, 1, now)
       if (bot) addTo(bot, 1, now)
     },
-    refusal(now = Date.now()) {
-      if (bot && sumOf(bot, now) >= slot.botLimit) return 'bot'
+    refusal(now = Date.now(), scope = 'all') {
+      if (scope === 'all' && bot && sumOf(bot, now) >= slot.botLimit) return 'bot'
       if (sumOf(ip, now) >= slot.ipLimit) return 'ip'
       return null
     },
