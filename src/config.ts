@@ -61,6 +61,14 @@ const EnvSchema = z.object({
   IDENTIFY_RESERVE: z.coerce.number().int().min(0).max(1000).default(10),
   // Discord bans an IP past 10 000 invalid requests (401/403/429) in 10 minutes: fail fast before that.
   INVALID_REQUEST_LIMIT: z.coerce.number().int().positive().max(10_000).default(9_000),
+  // One bot's own share of that limit, in percent: past it, only that bot's Discord-bound routes fail fast.
+  INVALID_REQUEST_BOT_SHARE: z.coerce.number().int().min(1).max(100).default(10),
+  // Discord's 403/404 answers to a read are replayed this long per (bot, route): hammering a hidden channel
+  // reaches Discord once per period. 0 turns it off. A channel, role or member update drops them sooner.
+  DISCORD_REFUSAL_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  // Identical warnings (client errors, Discord's refusals) are written once per key per this period, then
+  // once more with the count of those left out.
+  LOG_REPEAT_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   // empty counts as unset: the service then generates one and prints it once
   ADMIN_TOKEN: z.preprocess(
     (value) => (value === '' ? undefined : value),

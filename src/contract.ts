@@ -14,6 +14,8 @@ export type RpcFailure = {
   discordCode: number
   detail: string
   retryAfterMs?: number
+  /** Set when the worker itself held the call back near Discord's invalid-request ban: IP-wide, or this bot's share. */
+  guard?: 'ip' | 'bot'
 }
 export type RpcResult<T> = { ok: true; value: T } | RpcFailure
 
@@ -52,6 +54,13 @@ export type BotStartOptions = {
   identifyReserve: number
   /** The crashed worker's gateway session: RESUME it rather than IDENTIFY, where Discord still allows. */
   resume: GatewaySession | null
+  /**
+   * The invalid-request window every thread shares (src/discord/invalid-budget.ts): the worker counts each 401,
+   * 403 and 429 into it as it comes and checks it before each Discord call. botSlot -1: the IP-wide count only.
+   */
+  invalidBudget: { buffer: SharedArrayBuffer; botSlot: number; ipLimit: number; botLimit: number } | null
+  /** How long Discord's 403/404 answer to a read is replayed for the same route and id (0: never). */
+  refusalCacheMs: number
   /** Lets tests break the worker on purpose (WORKER_TEST_HOOKS=1). */
   testHooks: boolean
   /** With testHooks: break the worker this way while it logs in (WORKER_TEST_START_FAULT). */

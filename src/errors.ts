@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
+  | 'bot_invalid_requests'
   | 'discord_unavailable'
   | 'discord_timeout'
   | 'outcome_unknown'
@@ -88,8 +89,31 @@ export function outcomeUnknown(by: 'discord' | 'bot'): AppError {
 }
 
 /** Discord's answer, as the worker reported it → the error our API shows. One table for every route. */
+/**
+ * Discord bans an IP past 10 000 invalid requests (401, 403, 429) in 10 minutes. Near the IP-wide limit every
+ * bot's Discord calls wait (503); a bot past its own share waits alone (429), its requests being the cause.
+ */
+export function invalidBudgetRefusal(guard: 'ip' | 'bot', retryAfterMs: number): AppError {
+  const headers = { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) }
+  if (guard === 'bot') {
+    return new AppError(
+      429,
+      'bot_invalid_requests',
+      "This bot made too many requests Discord refused (401, 403, 429) in 10 minutes; its Discord calls are held off to protect the service's IP",
+      { headers },
+    )
+  }
+  return new AppError(
+    503,
+    'discord_unavailable',
+    "Too many invalid requests to Discord in 10 minutes; holding off to avoid Discord's IP ban",
+    { headers },
+  )
+}
+
 export function fromRpcFailure(failure: RpcFailure): AppError {
   const { status, discordCode, detail } = failure
+  if (failure.guard) return invalidBudgetRefusal(failure.guard, failure.retryAfterMs ?? 60_000)
   if (status === 400) return new AppError(400, 'bad_request', `Discord rejected the request: ${detail}`)
   if (status === 401) return tokenRejected()
   if (status === 403) {

@@ -25,7 +25,12 @@ export type Service = {
 /** The whole gateway: sessions, the supervised worker pool and the HTTP server. main.ts and the tests start it here. */
 export function startService(config: Config, log: Logger, options: { sessions?: SessionStore } = {}): Service {
   const sessions = options.sessions ?? createMemorySessionStore()
-  const budget = createInvalidRequestBudget(config.INVALID_REQUEST_LIMIT)
+  // Workers count into this shared window as Discord answers and check it before each call (invalid-budget.ts);
+  // twice MAX_BOTS slots, so a bot that stopped keeps its count while others start.
+  const budget = createInvalidRequestBudget(config.INVALID_REQUEST_LIMIT, {
+    botSlots: config.MAX_BOTS * 2,
+    botLimit: Math.max(1, Math.floor((config.INVALID_REQUEST_LIMIT * config.INVALID_REQUEST_BOT_SHARE) / 100)),
+  })
   const lag = watchEventLoopLag()
   let pool: BotPool | undefined
   const metrics = createMetrics({
@@ -33,11 +38,10 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
     budget,
     idleWorkers: () => pool?.idleWorkers() ?? 0,
   })
-  // The workers' counters are totals per worker; the budget wants what is new since the last look.
-  const lastInvalid = new Map<string, number>()
   pool = createPool({
     config,
     log,
+    budget,
     hooks: {
       onRpc: metrics.observeRpc,
       onSpawn: metrics.countSpawn,
@@ -45,12 +49,6 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
       onResumeFallback: metrics.countResumeFallback,
       onTransition: (_from, to, reason) => {
         if (to === 'restarting' || (to === 'starting' && reason.startsWith('admin'))) metrics.countRestart(reason)
-      },
-      onStats: (snapshot) => {
-        const total = snapshot.stats?.invalidRequests ?? 0
-        const previous = lastInvalid.get(snapshot.workerId) ?? 0
-        budget.add(total >= previous ? total - previous : total) // a smaller total: a new worker started over
-        lastInvalid.set(snapshot.workerId, total)
       },
     },
   })

@@ -140,12 +140,18 @@ describe('admin API', () => {
 
 describe('budgets that protect the bots from Discord', () => {
   test('near the invalid-request limit the gateway fails fast instead of calling Discord', async () => {
-    const guarded = await startStack({ ADMIN_TOKEN, INVALID_REQUEST_LIMIT: '3', HEALTH_CHECK_INTERVAL_MS: '60000' })
+    // the IP-wide guard alone: no per-bot share below it, and every read of the hidden channel reaches Discord
+    const guarded = await startStack({
+      ADMIN_TOKEN,
+      INVALID_REQUEST_LIMIT: '3',
+      INVALID_REQUEST_BOT_SHARE: '100',
+      DISCORD_REFUSAL_CACHE_MS: '0',
+      HEALTH_CHECK_INTERVAL_MS: '60000',
+    })
     try {
       const { sessionId } = await guarded.login(guarded.discord.tokens.alpha)
       const hidden = `/api/messages?channelId=${guarded.discord.world.ids.hiddenChannel}`
       for (let i = 0; i < 3; i++) expect((await guarded.get(hidden, sessionId)).status).toBe(403)
-      await guarded.service.pool.checkHealth()
       const callsBefore = guarded.discord.counters().restTotal
       const reply = await guarded.get(`/api/messages?channelId=${guarded.discord.world.ids.generalChannel}`, sessionId)
       expect(reply.status).toBe(503)

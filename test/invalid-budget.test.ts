@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { createInvalidRequestBudget } from '../src/discord/invalid-budget.ts'
+import { attachBudgetCounter, createInvalidRequestBudget } from '../src/discord/invalid-budget.ts'
 
 describe("Discord's invalid-request budget", () => {
   test('counts over a sliding ten minutes', () => {
@@ -26,7 +26,7 @@ describe("Discord's invalid-request budget", () => {
 
 describe('the running total', () => {
   test('matches a plain count over the window at every step of a random walk', () => {
-    const budget = createInvalidRequestBudget(1_000_000, 60_000)
+    const budget = createInvalidRequestBudget(1_000_000, { windowMs: 60_000 })
     const events: { at: number; count: number }[] = []
     let now = 5_000_000_000
     let seed = 7
@@ -40,5 +40,38 @@ describe('the running total', () => {
       const expected = events.filter((event) => event.at > current - 60).reduce((sum, event) => sum + event.count, 0)
       expect(budget.used(now)).toBe(expected)
     }
+  })
+})
+
+describe('the shared window', () => {
+  test('a bot past its share is refused alone; the IP-wide limit refuses every bot; Retry-After is when it drains', () => {
+    const budget = createInvalidRequestBudget(20, { botSlots: 4, botLimit: 5 })
+    const live = new Set(['a', 'b'])
+    const slotA = budget.slotFor('a', (key) => live.has(key))
+    const slotB = budget.slotFor('b', (key) => live.has(key))
+    expect(slotA).not.toBe(slotB)
+    const a = attachBudgetCounter({ buffer: budget.buffer, botSlot: slotA, ipLimit: 20, botLimit: 5 })
+    const b = attachBudgetCounter({ buffer: budget.buffer, botSlot: slotB, ipLimit: 20, botLimit: 5 })
+    const start = 3_000_000_000
+    for (let i = 0; i < 5; i++) a.count(start + i * 60_000)
+    const now = start + 4 * 60_000
+    expect(a.refusal(now)).toBe('bot')
+    expect(b.refusal(now)).toBeNull()
+    expect(budget.usedByBot(slotA, now)).toBe(5)
+    expect(budget.used(now)).toBe(5) // every thread's counts are in the one IP-wide window
+    // the first count leaves the window ten minutes after it came: then a has room again
+    expect(a.retryAfterMs('bot', now)).toBe(10 * 60_000 - 4 * 60_000)
+    budget.add(15, now)
+    expect(b.refusal(now)).toBe('ip')
+    expect(a.refusal(start + 10 * 60_000 + 1)).toBeNull()
+  })
+
+  test('a bot that logs out and back in keeps its slot and its count; a slot still holding a count is not given to another bot', () => {
+    const budget = createInvalidRequestBudget(100, { botSlots: 1, botLimit: 10 })
+    const live = new Set<string>()
+    const slot = budget.slotFor('a', (key) => live.has(key))
+    attachBudgetCounter({ buffer: budget.buffer, botSlot: slot, ipLimit: 100, botLimit: 10 }).count()
+    expect(budget.slotFor('a', (key) => live.has(key))).toBe(slot)
+    expect(budget.slotFor('b', (key) => live.has(key))).toBe(-1) // a's count still in the window
   })
 })

@@ -15,6 +15,7 @@ import { PRIVILEGED_INTENTS, withoutPrivileged } from '../src/discord/intents.ts
 import { createClient, discordDeadlineMs, loginUntilReady } from './client.ts'
 import { MAX_GUILDS_TO_RESUME, readReadySnapshot, sessionKeepingStrategy } from './resume.ts'
 import { failure, guarded, guardedWithin, toFailure } from './failures.ts'
+import { createRestGuard } from './rest-guard.ts'
 import { createMessageCache, type MessageCache } from './message-cache.ts'
 import { feedMessageCache } from './message-events.ts'
 import { pushCaches, serializeChannels, serializeGuilds } from './push.ts'
@@ -75,9 +76,11 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
     }
     const settled = Promise.withResolvers<'resumed' | 'identified'>()
     let keeping: ReturnType<typeof sessionKeepingStrategy> | undefined
+    const restGuard = createRestGuard(options)
     const client = createClient({
       ...options,
       intents,
+      restGuard,
       buildStrategy: (manager) => {
         keeping = sessionKeepingStrategy({
           ...plan,
@@ -120,7 +123,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
           : null
       if (settledAs === 'identified') fellBack('refused', 'Discord refused the RESUME (op 9); @discordjs/ws identified')
       if (settledAs === 'timeout') fellBack('not_settled', `no RESUMED or READY within ${options.loginTimeoutMs} ms`)
-      return { ...outcome, limit, resumed: settledAs === 'resumed', destroy }
+      return { ...outcome, limit, resumed: settledAs === 'resumed', destroy, restGuard }
     } catch (err) {
       await destroy()
       throw err
@@ -150,6 +153,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
             await outcome.destroy()
             return failure(503, 0, 'the bot was stopped while it logged in')
           }
+          outcome.restGuard.serving()
           const telemetry = watchClient(client, push)
           const eventsKeepMessagesFresh = (intents & MESSAGE_EVENTS) === MESSAGE_EVENTS
           const messages = eventsKeepMessagesFresh

@@ -1,11 +1,14 @@
 import type { IShardingStrategy, WebSocketManager } from '@discordjs/ws'
-import { Client, Events, Options } from 'discord.js'
+import { Client, Events, Options, type RESTOptions } from 'discord.js'
+import type { RestGuard } from './rest-guard.ts'
 import { GatewayCloseCodes } from 'discord-api-types/v10'
 
 export type ClientSettings = {
   apiUrl: string
   intents: number
   requestDeadlineMs: number
+  /** Counts and guards every REST call (rest-guard.ts); its refusal cache is dropped when permissions may change. */
+  restGuard?: RestGuard
   /** How the gateway connection is built; the worker's keeps the session where a restart can resume it. */
   buildStrategy?: (manager: WebSocketManager) => IShardingStrategy
 }
@@ -29,7 +32,7 @@ export const discordDeadlineMs = (rpcDeadlineMs: number): number =>
  * the bot's own member and user. Members and messages are read from Discord page by page, never cached.
  */
 export function createClient(settings: ClientSettings): Client {
-  return new Client({
+  const client = new Client({
     intents: settings.intents,
     ws: settings.buildStrategy ? { buildStrategy: settings.buildStrategy } : {},
     rest: {
@@ -41,6 +44,7 @@ export function createClient(settings: ClientSettings): Client {
       retries: 1,
       // A bucket that would make the caller wait past its deadline becomes a 429 with Retry-After instead.
       rejectOnRateLimit: (limit) => limit.retryAfter > discordDeadlineMs(settings.requestDeadlineMs) / 2,
+      ...(settings.restGuard ? { makeRequest: settings.restGuard.makeRequest as RESTOptions['makeRequest'] } : {}),
     },
     makeCache: Options.cacheWithLimits({
       ...Options.DefaultMakeCacheSettings,
@@ -62,7 +66,31 @@ export function createClient(settings: ClientSettings): Client {
       UserManager: { maxSize: 0, keepOverLimit: (user) => user.id === user.client.user.id },
     }),
   })
+  const guard = settings.restGuard
+  if (guard) {
+    // 'raw' is missing from discord.js's ClientEvents typings; it sees every dispatch, cached or not
+    ;(client as unknown as NodeJS.EventEmitter).on(Events.Raw, (packet: { t?: string | null }) => {
+      if (packet.t && PERMISSION_EVENTS.has(packet.t)) guard.forgetRefusals()
+    })
+  }
+  return client
 }
+
+/** Dispatches after which a cached 403/404 may no longer be Discord's answer: the bot's access may have changed. */
+const PERMISSION_EVENTS = new Set([
+  'CHANNEL_CREATE',
+  'CHANNEL_UPDATE',
+  'CHANNEL_DELETE',
+  'THREAD_CREATE',
+  'THREAD_UPDATE',
+  'GUILD_CREATE',
+  'GUILD_DELETE',
+  'GUILD_ROLE_CREATE',
+  'GUILD_ROLE_UPDATE',
+  'GUILD_ROLE_DELETE',
+  'GUILD_MEMBER_UPDATE',
+  'GUILD_MEMBER_ADD',
+])
 
 /**
  * Logs in and waits for READY with every guild. discord.js's login() resolves once the socket is

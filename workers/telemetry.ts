@@ -1,10 +1,9 @@
 import { Events, RESTEvents, type Client } from 'discord.js'
 import { GatewayCloseCodes } from 'discord-api-types/v10'
 import type { BotStats, WorkerPush } from '../src/contract.ts'
+import { INVALID_STATUSES, REPLAYED_HEADER } from './rest-guard.ts'
 import { subscribe, unsubscribeAll } from './subscribe.ts'
 
-/** Statuses Discord counts toward its per-IP invalid-request ban. */
-const INVALID_STATUSES = new Set([401, 403, 429])
 /**
  * How often the worker tells the gateway its heap. From its own timer: the gateway's health poll queues
  * behind the worker's traffic (under load the watermark acted after 17.5 s). One small message a second.
@@ -23,7 +22,11 @@ export function watchClient(client: Client<true>, push: (message: WorkerPush) =>
   let invalidRequests = 0
   let gatewayEvents = 0
 
-  const onResponse = (_request: unknown, response: { status: number }) => {
+  const onResponse = (
+    _request: unknown,
+    response: { status: number; headers?: { get(name: string): string | null } },
+  ) => {
+    if (response.headers?.get(REPLAYED_HEADER)) return // the refusal cache answered, not Discord
     restCalls += 1
     if (response.status === 429) rateLimited += 1
     if (INVALID_STATUSES.has(response.status)) invalidRequests += 1

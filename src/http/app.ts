@@ -12,7 +12,9 @@ import type { Logger } from '../log.ts'
 import type { Metrics } from '../observability/metrics.ts'
 import type { BotPool } from '../pool/pool.ts'
 import { describeApi } from './openapi.ts'
+import { createLogThrottle } from '../observability/log-throttle.ts'
 import { requestLogger, sessionFields } from '../observability/request-log.ts'
+import { routePath } from 'hono/route'
 import { adminRoutes } from './routes/admin.ts'
 import { authRoutes } from './routes/auth.ts'
 import { docsRoutes } from './routes/docs.ts'
@@ -94,12 +96,23 @@ export function createApp(deps: AppDeps) {
     throw new AppError(404, 'not_found', `No route ${c.req.method} ${c.req.path}${hint}`)
   })
 
+  const quiet = createLogThrottle(log, config.LOG_REPEAT_INTERVAL_MS)
   app.onError((err, c) => {
     const e = toAppError(err)
     const who = sessionFields(c)
-    if (e.status >= 500)
-      log.error({ err, code: e.code, ...who }, 'request failed') // the stack goes to the log, never out
-    else log.info({ code: e.code, ...who }, e.publicMessage)
+    // a stack only for our own bugs; what a client or Discord caused is a short line, once per key per interval
+    if (e.code === 'internal')
+      log.error({ err, code: e.code, ...who }, 'request failed') // the stack stays in the log
+    else {
+      const route = routePath(c, -1)
+      const fields = { code: e.code, status: e.status, route, ...who }
+      quiet.write(
+        e.status >= 500 ? 'warn' : 'info',
+        `${e.status} ${e.code} ${c.req.method} ${route}`,
+        fields,
+        e.publicMessage,
+      )
+    }
     // RFC 9110 §15.5.2: a 401 names the scheme that would work; sessions and the admin token are both bearer-like
     const headers = e.status === 401 ? { 'WWW-Authenticate': 'Bearer', ...e.extra.headers } : e.extra.headers
     return c.json({ error: e.publicMessage, code: e.code }, e.status, headers)

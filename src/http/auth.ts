@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from './env.ts'
 import type { InvalidRequestBudget } from '../discord/invalid-budget.ts'
-import { AppError, tokenRejected } from '../errors.ts'
+import { AppError, invalidBudgetRefusal, tokenRejected } from '../errors.ts'
 import type { BotPool } from '../pool/pool.ts'
 import type { SessionStore } from '../sessions/store.ts'
 
@@ -55,14 +55,7 @@ export function requireBot(pool: BotPool, sessions: SessionStore) {
  */
 export function invalidBudgetError(budget: InvalidRequestBudget): AppError | null {
   if (!budget.exhausted()) return null
-  return new AppError(
-    503,
-    'discord_unavailable',
-    "Too many invalid requests to Discord in 10 minutes; holding off to avoid Discord's IP ban",
-    {
-      headers: { 'Retry-After': '60' },
-    },
-  )
+  return invalidBudgetRefusal('ip', budget.retryAfterMs())
 }
 
 export function guardInvalidBudget(budget: InvalidRequestBudget) {

@@ -24,6 +24,8 @@ const ERROR_CODES: Record<ErrorCode, string> = {
   payload_too_large: 'body over BODY_LIMIT_BYTES',
   unsupported_media_type: 'a body that is not application/json',
   rate_limited: "Discord's rate limit would outlast the request's deadline (`Retry-After`)",
+  bot_invalid_requests:
+    "this bot passed its share (INVALID_REQUEST_BOT_SHARE) of Discord's invalid-request budget: its Discord-bound calls are held off (`Retry-After`); other bots go on",
   discord_unavailable:
     "Discord answered 5xx or could not be reached; or calls held off near Discord's invalid-request ban",
   discord_timeout: 'Discord did not answer in time',
@@ -249,7 +251,8 @@ export const ERRORS = {
   body415: 'The body is not sent as application/json',
   session401: 'Missing, unknown or expired session, or Discord rejected the bot token: log in again',
   botGone503: "The bot's worker is restarting (with Retry-After), failed, or stopping",
-  discord429: "Discord's rate limit would outlast the request's deadline",
+  discord429:
+    "Discord's rate limit would outlast the request's deadline; or this bot passed its share of Discord's invalid-request budget (`bot_invalid_requests`, with Retry-After)",
   discord502: 'Discord answered 5xx or could not be reached',
   discord503:
     "The bot's worker is restarting (with Retry-After), failed, or stopping; or Discord calls are held off near Discord's invalid-request ban (with Retry-After)",

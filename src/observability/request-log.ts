@@ -33,7 +33,9 @@ export function recordRequest(
   who: Who,
 ) {
   metrics.observeRequest(method, route, status, ms / 1000)
-  const level = status >= 500 ? 'error' : 'info'
+  // error only for our own bugs (500 internal): a 502/503/504 is Discord's or a worker's state, and a client can
+  // cause it at will (a flood of junk wrote thousands of error lines); onError adds the throttled detail line
+  const level = status === 500 ? 'error' : 'info'
   if (!root.isLevelEnabled(level)) return
   const line: RequestLine = { method, route, status, ms: Math.round(ms * 100) / 100, via }
   if (who) Object.assign(line, { session: sessionLabel(who.sessionId), bot: who.botId })

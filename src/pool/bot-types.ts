@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts'
-import type { BotIdentity, BotStats } from '../contract.ts'
+import type { BotIdentity, BotStartOptions, BotStats } from '../contract.ts'
 import type { AppError } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { StopCause } from './lifecycle.ts'
@@ -76,6 +76,8 @@ export type SupervisorDeps = {
   clock?: Clock
   /** The restart jitter's roll in [0, 1]. */
   random?: () => number
+  /** The shared invalid-request window and this bot's slot in it, handed to each worker it starts. */
+  invalidBudget?: BotStartOptions['invalidBudget']
 }
 
 export type Clock = {

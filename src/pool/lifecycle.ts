@@ -313,7 +313,9 @@ function startFailed(s: Lifecycle, failure: RpcFailure, fx: Effect[], input: Ste
   if (!s.everReady)
     return stop(next, 'login_failed', `login failed: ${failure.detail}`, fx, input, { kind: 'rejected', failure })
   if (failure.status === 401) return revoke(next, fx, input)
-  if (failure.status === 429) return fail(next, `refusing to IDENTIFY: ${failure.detail}`, fx, input)
+  // a 429 of the worker's own IDENTIFY reserve is for good; one held off by the invalid-request window passes
+  if (failure.status === 429 && failure.guard === undefined)
+    return fail(next, `refusing to IDENTIFY: ${failure.detail}`, fx, input)
   return crash(next, `restart failed: ${failure.detail}`, 'restart failed', fx, input)
 }
 

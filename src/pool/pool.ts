@@ -1,5 +1,6 @@
 import { nanoid } from 'nanoid'
 import type { Config } from '../config.ts'
+import type { SharedInvalidBudget } from '../discord/invalid-budget.ts'
 import { AppError } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import { createLimiter } from './limiter.ts'
@@ -49,7 +50,13 @@ export type PoolHooks = Pick<SupervisorDeps, 'onTransition' | 'onRpc'> &
 /** A bot and the leases on it; the count lives here, beside the bot, so joining and leaving are one step each. */
 type Entry = { bot: SupervisedBot; leases: number }
 
-export function createPool(deps: { config: Config; log: Logger; hooks?: PoolHooks }): BotPool {
+export function createPool(deps: {
+  config: Config
+  log: Logger
+  hooks?: PoolHooks
+  /** Shared with every worker, which counts Discord's invalid answers into it and checks it before each call. */
+  budget?: SharedInvalidBudget
+}): BotPool {
   const { config, log, hooks = {} } = deps
   const entries = new Map<string, Entry>()
   const bots = () => [...entries.values()].map((entry) => entry.bot)
@@ -64,6 +71,14 @@ export function createPool(deps: { config: Config; log: Logger; hooks?: PoolHook
   })
   const byWorkerId = (workerId: string) => bots().find((bot) => bot.workerId === workerId)
 
+  const budgetShare = (botKey: string) => {
+    const { budget } = deps
+    if (!budget) return null
+    // a bot that logs out and back in keeps its slot, and its count, while the window holds any of it
+    const botSlot = budget.slotFor(botKey, (key) => entries.has(key))
+    return { buffer: budget.buffer, botSlot, ipLimit: budget.limit, botLimit: budget.botLimit }
+  }
+
   function launch(botKey: string, token: string): Entry {
     const workerId = nanoid(10)
     // the bot id is known once logged in: bind it when a line is written, not when the worker is taken
@@ -75,6 +90,7 @@ export function createPool(deps: { config: Config; log: Logger; hooks?: PoolHook
       botKey,
       workerId,
       takeWorker: () => spawner.take(workerLog),
+      invalidBudget: budgetShare(botKey),
       startSlots,
       onRevoked: () => {
         revoked.add(botKey)

@@ -183,6 +183,8 @@ export function superviseBot(
       requestDeadlineMs: config.RPC_TIMEOUT_MS,
       identifyReserve: effect.kind === 'restart' ? config.IDENTIFY_RESERVE : 0,
       resume: config.RESUME_ON_RESTART ? effect.resume : null,
+      invalidBudget: deps.invalidBudget ?? null,
+      refusalCacheMs: config.DISCORD_REFUSAL_CACHE_MS,
       testHooks: config.WORKER_TEST_HOOKS,
       ...(config.WORKER_TEST_HOOKS && config.WORKER_TEST_START_FAULT !== 'none'
         ? { startFault: config.WORKER_TEST_START_FAULT }
