@@ -16,6 +16,16 @@ const commaList = z
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  // The origin (and path prefix, behind a proxy) clients reach the service at: absolute URLs in Link and
+  // Location use it. Unset: the request's own origin, from a Host header checked well formed (src/http/host.ts).
+  PUBLIC_URL: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .url({ protocol: /^https?$/ })
+      .refine((text) => !/[?#]/.test(text), 'must have no query or fragment')
+      .transform((text) => text.replace(/\/+$/, ''))
+      .optional(),
+  ),
   DISCORD_API_URL: z.url().default('https://discord.com/api'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CORS_ORIGINS: commaList.pipe(z.array(z.url())),

@@ -7,7 +7,8 @@ channels, members and messages and send messages with the session id.
 
 Every error is the \`Error\` shape with the status below. Besides each route's own, any request may get:
 a \`404\` for a path that is not a route (a trailing slash included), a \`405\` with \`Allow\` for a method the path
-does not have (both shown as the \`NotFound\` and \`MethodNotAllowed\` responses), and a \`500\` for a bug of ours.`
+does not have (both shown as the \`NotFound\` and \`MethodNotAllowed\` responses), a \`400\` \`bad_request\` for a
+malformed \`Host\` header (the \`BadHost\` response), and a \`500\` for a bug of ours.`
 
 /** The parts of /openapi.json that are not a route: servers, security schemes, tags, the docs routes. */
 export function describeApi(app: OpenAPIHono<AppEnv>) {
@@ -26,6 +27,11 @@ export function describeApi(app: OpenAPIHono<AppEnv>) {
   }
   registry.registerComponent('responses', 'NotFound', anyRoute(404, 'No such route'))
   registry.registerComponent('responses', 'MethodNotAllowed', anyRoute(405, 'The path has no route for this method'))
+  registry.registerComponent(
+    'responses',
+    'BadHost',
+    anyRoute(400, 'The Host header is not a host name or address with an optional port (checked before routing)'),
+  )
   registry.registerComponent(
     'responses',
     'InternalError',
