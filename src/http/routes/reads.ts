@@ -146,7 +146,8 @@ const sendMessage = createRoute({
   operationId: 'sendMessage',
   tags: ['write'],
   summary: 'Send a message as the bot',
-  description: 'Content of 1–2000 characters, as Discord allows.',
+  description:
+    'Content of 1–2000 characters (Unicode code points, as Discord counts them). Users named as `<@id>` are pinged; `@everyone`, `@here` and roles never are (Discord gets `allowed_mentions: {"parse": ["users"]}`).',
   security,
   request: {
     headers: z.object({
