@@ -71,7 +71,9 @@ const EnvSchema = z.object({
   IDENTIFY_RESERVE: z.coerce.number().int().min(0).max(1000).default(10),
   // Discord bans an IP past 10 000 invalid requests (401/403/429) in 10 minutes: fail fast before that.
   INVALID_REQUEST_LIMIT: z.coerce.number().int().positive().max(10_000).default(9_000),
-  // empty counts as unset: the service then generates one and prints it once
+  // Where the service keeps files of its own (a generated admin token; durable state later). Created if missing.
+  DATA_DIR: z.string().min(1).default('./data'),
+  // empty counts as unset: the service then generates one and writes it to DATA_DIR/admin-token
   ADMIN_TOKEN: z.preprocess(
     (value) => (value === '' ? undefined : value),
     z.string().min(16, 'must be at least 16 characters').optional(),
