@@ -240,7 +240,7 @@ export function readRoutes(publicUrl: string | null) {
         // the newest messages: as the worker last answered them, while its events say they still hold
         const kept = before === undefined ? bot.cache.messages(channelId, limit) : null
         const page = kept ?? unwrap(await bot.call((worker) => worker.listMessages(channelId, limit, before ?? null)))
-        if (!kept && before === undefined) bot.cache.keepMessages(channelId, limit, page)
+        if (!kept && before === undefined) bot.cache.keepMessages(channelId, page)
         return sendJsonText(c, page.body, nextLink(c.req.url, 'before', page.nextCursor, publicUrl))
       })
       .openapi(sendMessage, async (c) => {
