@@ -82,6 +82,8 @@ describe('the Host header', () => {
         expect(reply.headers.get('link')).toStartWith(`<${PUBLIC_URL}/api/messages?`)
       }
     }
+    const document = await fetch(`${stack.url}/openapi.json`).then((res) => res.json())
+    expect(document.servers[0].url).toBe(PUBLIC_URL)
     const sent = await stack.post('/api/messages', { channelId, content: 'where is it' }, sessionId)
     expect(sent.status).toBe(201)
     expect(sent.headers.get('location')).toStartWith(`${PUBLIC_URL}/api/messages?`)

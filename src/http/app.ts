@@ -78,7 +78,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', authRoutes({ sessions, pool, log }))
   app.route('/', readRoutes(config.PUBLIC_URL ?? null))
   app.route('/', docsRoutes())
-  describeApi(app)
+  describeApi(app, config.PUBLIC_URL ?? null)
 
   const methodCheck = createMethodCheck(app.routes)
   app.notFound((c) => {
