@@ -10,7 +10,11 @@ let discord: FakeDiscord
 beforeAll(async () => {
   discord = await startFakeDiscord({ port: 0 })
 })
-afterAll(() => discord.stop())
+const dataDir = mkdtempSync(join(tmpdir(), 'botvisor-shutdown-'))
+afterAll(async () => {
+  await discord.stop()
+  rmSync(dataDir, { recursive: true, force: true })
+})
 
 // A test that fails half-way must not leave its service running: each child it started is killed, by pid.
 const started: Subprocess[] = []
@@ -28,7 +32,8 @@ async function drain(stream: ReadableStream<Uint8Array>, onText: (text: string) 
 async function startMain(env: Record<string, string>, command: string[] = [process.execPath, 'src/main.ts']) {
   const child = Bun.spawn(command, {
     cwd: `${import.meta.dir}/..`,
-    env: { ...Bun.env, PORT: '0', DISCORD_API_URL: discord.apiUrl, LOG_LEVEL: 'info', ...env },
+    // a generated admin token is written under DATA_DIR: never into the working tree
+    env: { ...Bun.env, PORT: '0', DISCORD_API_URL: discord.apiUrl, LOG_LEVEL: 'info', DATA_DIR: dataDir, ...env },
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',
