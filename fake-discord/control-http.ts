@@ -37,6 +37,16 @@ const ACTIONS = {
       return { revoked: true }
     },
   },
+  'POST /_control/applications/intents': {
+    body: z.object({ bot: z.string(), members: z.boolean(), presences: z.boolean(), content: z.boolean() }),
+    run: (
+      control: FakeControl,
+      { bot, ...granted }: { bot: string; members: boolean; presences: boolean; content: boolean },
+    ) => {
+      control.setPrivilegedIntents(bot, granted)
+      return {}
+    },
+  },
   'POST /_control/faults': {
     body: z.object({
       bot: botName.optional(),

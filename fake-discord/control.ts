@@ -1,4 +1,4 @@
-import type { APIGuildMember, APIMessage } from 'discord-api-types/v10'
+import { ApplicationFlags, type APIGuildMember, type APIMessage } from 'discord-api-types/v10'
 import type { Counters, CounterBook } from './counters.ts'
 import type { FaultBook, RestFault } from './faults.ts'
 import type { Gateway } from './gateway/socket.ts'
@@ -28,6 +28,11 @@ export interface FakeControl {
   closeGateway(bot: BotName | string, code: number): number
   /** From now on the token gets REST 401 and gateway 4004; its open connections close with 4004. */
   revokeToken(token: BotName | string): void
+  /**
+   * Sets which privileged intents the bot's application has (its flags in GET /applications/@me and READY,
+   * as the _LIMITED flags of an app under 100 servers); IDENTIFYs asking for any other close 4014.
+   */
+  setPrivilegedIntents(bot: BotName | string, granted: { members: boolean; presences: boolean; content: boolean }): void
   failRest(fault: RestFault): void
   /** Removes REST faults and forced rate limits. */
   clearFaults(): void
@@ -96,6 +101,18 @@ export function createControl(deps: ControlDeps): FakeControl {
       deps.revokedTokens.add(bot.token)
       for (const session of deps.sessions.live()) if (session.bot === bot) session.resumable = false
       deps.gateway.closeBot(bot.name, 4004)
+    },
+    setPrivilegedIntents(bot, granted) {
+      const record = botOf(bot) as { applicationFlags: number }
+      const flagsOf = [
+        [granted.members, ApplicationFlags.GatewayGuildMembers, ApplicationFlags.GatewayGuildMembersLimited],
+        [granted.presences, ApplicationFlags.GatewayPresence, ApplicationFlags.GatewayPresenceLimited],
+        [granted.content, ApplicationFlags.GatewayMessageContent, ApplicationFlags.GatewayMessageContentLimited],
+      ] as const
+      for (const [on, full, limited] of flagsOf) {
+        record.applicationFlags &= ~(full | limited)
+        if (on) record.applicationFlags |= limited // what a small, unverified app has (seed.ts)
+      }
     },
     failRest: (fault) => deps.faults.add(fault),
     clearFaults() {

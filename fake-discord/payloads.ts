@@ -200,8 +200,14 @@ export function countsOf(world: World, guild: GuildRecord): { members: number; p
 export function toApiMessage(world: World, message: MessageRecord, canReadContent: boolean): APIMessage {
   const author = world.users.get(message.authorId)
   if (!author) throw new Error(`message ${message.id} has no author`)
+  // Discord pings (and lists) only what allowed_mentions lets through; none sent: everything in the content
+  const allowed = message.allowedMentions
+  const lets = (kind: 'everyone' | 'roles' | 'users', id?: string) =>
+    allowed === null ||
+    allowed.parse.includes(kind) ||
+    (id !== undefined && (kind === 'roles' ? allowed.roles : allowed.users).includes(id))
   const mentions = mentionedUserIds(message.content).flatMap((id) => {
-    const user = world.users.get(id)
+    const user = lets('users', id) ? world.users.get(id) : undefined
     return user ? [toApiUser(user)] : []
   })
   const reactions = [...message.reactions.values()]
@@ -223,9 +229,9 @@ export function toApiMessage(world: World, message: MessageRecord, canReadConten
     timestamp: new Date(timestampOf(message.id)).toISOString(),
     edited_timestamp: message.editedTimestamp,
     tts: false,
-    mention_everyone: false,
+    mention_everyone: /@(?:everyone|here)/.test(message.content) && lets('everyone'),
     mentions,
-    mention_roles: mentionedRoleIds(message.content),
+    mention_roles: mentionedRoleIds(message.content).filter((id) => lets('roles', id)),
     attachments: [],
     embeds: canReadContent ? message.embeds.map((e) => ({ type: 'rich', ...e }) as APIEmbed) : [],
     pinned: false,

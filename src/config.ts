@@ -16,6 +16,16 @@ const commaList = z
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  // The origin (and path prefix, behind a proxy) clients reach the service at: absolute URLs in Link and
+  // Location use it. Unset: the request's own origin, from a Host header checked well formed (src/http/host.ts).
+  PUBLIC_URL: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .url({ protocol: /^https?$/ })
+      .refine((text) => !/[?#]/.test(text), 'must have no query or fragment')
+      .transform((text) => text.replace(/\/+$/, ''))
+      .optional(),
+  ),
   DISCORD_API_URL: z.url().default('https://discord.com/api'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CORS_ORIGINS: commaList.pipe(z.array(z.url())),
@@ -69,7 +79,9 @@ const EnvSchema = z.object({
   // Identical warnings (client errors, Discord's refusals) are written once per key per this period, then
   // once more with the count of those left out.
   LOG_REPEAT_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
-  // empty counts as unset: the service then generates one and prints it once
+  // Where the service keeps files of its own (a generated admin token; durable state later). Created if missing.
+  DATA_DIR: z.string().min(1).default('./data'),
+  // empty counts as unset: the service then generates one and writes it to DATA_DIR/admin-token
   ADMIN_TOKEN: z.preprocess(
     (value) => (value === '' ? undefined : value),
     z.string().min(16, 'must be at least 16 characters').optional(),

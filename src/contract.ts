@@ -27,6 +27,20 @@ export type Page = {
    * the body this long, until a `messages` push says the channel changed.
    */
   freshForMs?: number
+  /**
+   * With freshForMs: the whole run of newest messages the page was cut from, so the gateway keeps this one body
+   * per channel and cuts any `limit` from it (src/discord/newest-messages.ts) rather than a body per limit.
+   */
+  run?: NewestRun
+}
+
+/** A channel's newest messages serialized once: `ends[i]` is where message i's JSON ends in `body`. */
+export type NewestRun = {
+  body: JsonText
+  ends: number[]
+  ids: string[]
+  /** Discord holds no older message than the last of `ids`. */
+  complete: boolean
 }
 
 export type IntentFlags = { guildMembers: boolean; messageContent: boolean }

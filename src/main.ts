@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from './config.ts'
 import { createLogger } from './log.ts'
 import { startService } from './service.ts'
+import { writeAdminToken } from './admin-token-file.ts'
 
 let config: Config
 try {
@@ -12,8 +13,11 @@ try {
 const log = createLogger(config.LOG_LEVEL)
 const service = startService(config, log)
 if (service.adminTokenGenerated) {
-  // printed once, to the terminal only: a secret never goes into the log stream
-  process.stderr.write(`ADMIN_TOKEN was not set; this run's admin token (shown once): ${service.adminToken}\n`)
+  // A secret never goes into an output stream that may be a log file (`npm start 2>&1 | tee log`): it goes to a
+  // file only its owner may read, and only a terminal is shown the token itself.
+  const file = writeAdminToken(config.DATA_DIR, service.adminToken)
+  const shown = process.stderr.isTTY ? `: ${service.adminToken}` : ''
+  process.stderr.write(`ADMIN_TOKEN was not set; this run's admin token is in ${file} (mode 600)${shown}\n`)
 }
 log.info({ url: service.url }, 'botvisor listening')
 

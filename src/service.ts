@@ -54,6 +54,7 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
   })
   const adminToken = config.ADMIN_TOKEN ?? nanoid(32)
   let ready = true // what /readyz says: false from the first moment of a shutdown
+  let url = '' // known once the listener is bound (PORT 0 picks the port)
   const http = createHttpHandler({
     config,
     log,
@@ -64,6 +65,7 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
     adminToken,
     isReady: () => ready,
     eventLoopLagMs: lag.lagMs,
+    listenerOrigin: () => url,
   })
   // development: false keeps Bun's error page (with stack traces) away from clients.
   const server = Bun.serve({
@@ -73,9 +75,10 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
     fetch: http.fetch,
   })
   const host = server.hostname?.includes(':') ? `[${server.hostname}]` : server.hostname
+  url = `http://${host}:${server.port}`
   const running = pool
   return {
-    url: `http://${host}:${server.port}`,
+    url,
     pool: running,
     sessions,
     adminToken,

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import type { APIMessage } from 'discord-api-types/v10'
+import { createBotCache } from '../src/pool/bot-cache.ts'
 import { createMessageCache } from '../workers/message-cache.ts'
 
 const CHANNEL = '200000000000000000'
@@ -76,5 +77,56 @@ describe('worker message cache', () => {
     expect(cache.size()).toBe(64)
     expect(cache.read('0', 1)).toBeUndefined()
     expect(cache.read('64', 1)).toBeDefined()
+  })
+
+  test('holds one body per channel whatever the limits read: limits 1–100 on 4 channels stay well under a megabyte', () => {
+    const long = (id: number) => message(id, `${'x'.repeat(300)} ${id}`)
+    const cache = createMessageCache()
+    const channels = ['201', '202', '203', '204']
+    const heapAfterGc = () => {
+      Bun.gc(true)
+      return process.memoryUsage().heapUsed
+    }
+    for (const channel of channels) {
+      cache.fill(
+        channel,
+        'g',
+        Array.from({ length: 100 }, (_, i) => ({ ...long(100 - i), channel_id: channel })),
+        false,
+      )
+    }
+    cache.read('201', 100) // one body built and kept per channel is the floor
+    const before = heapAfterGc()
+    for (const channel of channels) {
+      for (let limit = 1; limit <= 100; limit++) {
+        const page = cache.read(channel, limit)!
+        // each cut is exactly what serializing the newest `limit` would give
+        expect(ids(page.body)).toEqual(Array.from({ length: limit }, (_, i) => 100 - i))
+        expect(page.nextCursor).toBe(limit < 100 ? long(100 - limit + 1).id : long(1).id)
+      }
+    }
+    // a body per limit was ~2.3 MB per channel here (Σ of 100 growing pages of ~400-byte messages)
+    expect(heapAfterGc() - before).toBeLessThan(1_000_000)
+    expect(cache.size()).toBe(4)
+  })
+})
+
+describe("the gateway's copy of the newest messages", () => {
+  test('one page from the worker answers every limit: each cut as Discord would page it', () => {
+    const worker = createMessageCache()
+    worker.fill(CHANNEL, 'g', newestFirst(100, 50), false)
+    const gateway = createBotCache()
+    gateway.keepMessages(CHANNEL, worker.read(CHANNEL, 100) ?? worker.read(CHANNEL, 50)!)
+    for (let limit = 1; limit <= 50; limit++) {
+      const kept = gateway.messages(CHANNEL, limit)
+      const fresh = worker.read(CHANNEL, limit)!
+      expect(kept?.body).toBe(fresh.body)
+      expect(kept?.nextCursor).toBe(fresh.nextCursor)
+    }
+    // past what the worker held, with older messages at Discord: the gateway cannot tell, so it asks
+    expect(gateway.messages(CHANNEL, 51)).toBeNull()
+    // the worker's push that the channel changed drops it
+    gateway.apply({ botvisor: 'messages', channelId: CHANNEL })
+    expect(gateway.messages(CHANNEL, 10)).toBeNull()
   })
 })

@@ -1,5 +1,5 @@
-import { Events, type Client } from 'discord.js'
-import { GatewayIntentBits, Routes, type RESTGetAPIGatewayBotResult } from 'discord-api-types/v10'
+import { Events, REST, type Client } from 'discord.js'
+import { GatewayIntentBits, Routes, type APIApplication, type RESTGetAPIGatewayBotResult } from 'discord-api-types/v10'
 import type {
   BotIdentity,
   BotStartOptions,
@@ -11,7 +11,7 @@ import type {
   TestFault,
   WorkerPush,
 } from '../src/contract.ts'
-import { PRIVILEGED_INTENTS, withoutPrivileged } from '../src/discord/intents.ts'
+import { PRIVILEGED_INTENTS, withoutPrivileged, withoutUngranted } from '../src/discord/intents.ts'
 import { createClient, discordDeadlineMs, loginUntilReady } from './client.ts'
 import { MAX_GUILDS_TO_RESUME, readReadySnapshot, sessionKeepingStrategy } from './resume.ts'
 import { failure, guarded, guardedWithin, toFailure } from './failures.ts'
@@ -141,10 +141,15 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
     try {
       let intents = options.intents
       let outcome = await login(options, intents)
-      if (outcome.kind === 'disallowed_intents' && withoutPrivileged(intents) !== intents) {
-        // Discord closed with 4014: the application lacks a privileged intent. Serve what it may have.
-        intents = withoutPrivileged(intents)
-        outcome = await login(options, intents)
+      // Discord closed with 4014: the application lacks a privileged intent. Ask which ones it has and drop only
+      // the others (a bot with MessageContent but not GuildMembers keeps reading messages); should Discord
+      // still refuse, or not say, fall back to no privileged intent at all.
+      if (outcome.kind === 'disallowed_intents') {
+        for (const fallback of [await grantedIntents(options, intents), withoutPrivileged(intents)]) {
+          if (outcome.kind !== 'disallowed_intents' || fallback === null || fallback === intents) continue
+          intents = fallback
+          outcome = await login(options, intents)
+        }
       }
       switch (outcome.kind) {
         case 'ready': {
@@ -300,6 +305,27 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
       breakOnPurpose(fault)
       return { ok: true, value: null }
     },
+  }
+}
+
+/**
+ * The intents asked for, less the privileged ones the application's flags (GET /applications/@me) do not grant;
+ * null when Discord does not say (the caller then drops every privileged intent, as before).
+ */
+async function grantedIntents(options: BotStartOptions, intents: number): Promise<number | null> {
+  // one call, then dropped: no sweeper timers to outlive it
+  const rest = new REST({
+    api: options.apiUrl,
+    timeout: discordDeadlineMs(options.requestDeadlineMs),
+    hashSweepInterval: 0,
+    handlerSweepInterval: 0,
+  })
+  rest.setToken(options.token)
+  try {
+    const application = (await rest.get(Routes.currentApplication())) as APIApplication
+    return typeof application.flags === 'number' ? withoutUngranted(intents, application.flags) : null
+  } catch {
+    return null // Discord's answer is not ours to judge here: the login that follows reports what went wrong
   }
 }
 

@@ -1,5 +1,6 @@
 import type { APIMessage } from 'discord-api-types/v10'
-import type { Page } from '../src/contract.ts'
+import type { NewestRun, Page } from '../src/contract.ts'
+import { cutNewestRun, toNewestRun } from '../src/discord/newest-messages.ts'
 import { toMessage } from './shapes.ts'
 
 /** Discord's page size, and how many of a channel's newest messages the worker keeps. */
@@ -17,8 +18,8 @@ type Entry = {
   /** True when Discord had fewer than we asked for: the channel holds no older messages. */
   complete: boolean
   filledAt: number
-  /** Serialized pages by limit, until the next change. */
-  bodies: Map<number, string>
+  /** The messages serialized once, cut to each limit read, until the next change. */
+  run: NewestRun | null
 }
 
 export type MessageCache = ReturnType<typeof createMessageCache>
@@ -43,7 +44,7 @@ export function createMessageCache(
     return entry
   }
   const changed = (channelId: string, entry: Entry) => {
-    entry.bodies.clear()
+    entry.run = null
     onChange(channelId)
   }
   const drop = (channelId: string) => {
@@ -54,25 +55,22 @@ export function createMessageCache(
     /** The newest `limit` messages, when the cache can answer exactly what Discord would. */
     read(channelId: string, limit: number): Page | undefined {
       const entry = live(channelId)
-      if (!entry || limit > RECENT_MESSAGES || (entry.messages.length < limit && !entry.complete)) return undefined
+      if (!entry || limit > RECENT_MESSAGES) return undefined
+      entry.run ??= toNewestRun(entry.messages, entry.complete)
+      const page = cutNewestRun(entry.run, limit)
+      if (!page) return undefined
       entries.delete(channelId) // re-insert: the map's order is the LRU order
       entries.set(channelId, entry)
-      let body = entry.bodies.get(limit)
-      if (body === undefined) {
-        body = JSON.stringify(entry.messages.slice(0, limit))
-        entry.bodies.set(limit, body)
-      }
-      // a next page only when one exists: past the cached run, or older messages Discord still holds
-      const more = entry.messages.length > limit || (entry.messages.length === limit && !entry.complete)
       const freshForMs = ENTRY_TTL_MS - (now() - entry.filledAt)
-      return { body, nextCursor: more ? (entry.messages[limit - 1]?.id ?? null) : null, freshForMs }
+      // the whole run goes along: the gateway then answers every other limit without asking
+      return { ...page, freshForMs, run: entry.run }
     },
     /** The newest page Discord answered (newest first); `last`: Discord said no older message exists. */
     fill(channelId: string, guildId: string | null, page: APIMessage[], last: boolean) {
       const messages = page.slice(0, RECENT_MESSAGES).map(toMessage)
       drop(channelId)
       const complete = last && page.length <= RECENT_MESSAGES
-      entries.set(channelId, { guildId, messages, complete, filledAt: now(), bodies: new Map() })
+      entries.set(channelId, { guildId, messages, complete, filledAt: now(), run: null })
       if (entries.size > MAX_CHANNELS) drop(entries.keys().next().value!)
     },
     created(message: APIMessage) {

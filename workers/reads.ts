@@ -91,6 +91,8 @@ export async function listMessages(
   return { body: page.body, nextCursor: page.nextCursor }
 }
 
+const DEFAULT_ALLOWED_MENTIONS = Object.freeze({ parse: Object.freeze(['users']) })
+
 /**
  * A send is not idempotent, yet @discordjs/rest retries it after a timeout or a 5xx: with `enforce_nonce`,
  * Discord returns the message it already created with this nonce (by this bot, within a few minutes) and
@@ -101,7 +103,9 @@ export async function sendMessage(
   { channelId, content, nonce }: NewMessage,
   signal: AbortSignal,
 ): Promise<JsonText> {
-  const body = { content, nonce, enforce_nonce: true }
+  // Without allowed_mentions Discord pings every @everyone, @here and role the content names: a client's text
+  // must not ping a whole server. Users named as <@id> still are (the events issue adds an override).
+  const body = { content, nonce, enforce_nonce: true, allowed_mentions: DEFAULT_ALLOWED_MENTIONS }
   const sent = (await client.rest.post(Routes.channelMessages(channelId), { body, signal })) as APIMessage
   return JSON.stringify(toMessage(sent))
 }

@@ -1,3 +1,4 @@
+import type { AllowedMentions } from '../world/types.ts'
 import { apiErrors, FakeApiError, invalidFormBody } from './errors.ts'
 
 export interface MessageBody {
@@ -6,6 +7,7 @@ export interface MessageBody {
   nonce?: string | number
   /** With a nonce: return the message this author already created with it, rather than a second one. */
   enforceNonce?: boolean
+  allowedMentions?: AllowedMentions
 }
 
 // Discord: "nonce: integer or string, up to 25 characters" (docs → Resources → Message → Create Message).
@@ -49,9 +51,54 @@ export function readMessageBody(raw: unknown, mode: 'create' | 'edit'): MessageB
     }
     result.enforceNonce = body.enforce_nonce
   }
+  if (body.allowed_mentions !== undefined && body.allowed_mentions !== null) {
+    result.allowedMentions = readAllowedMentions(body.allowed_mentions)
+  }
   const empty = (result.content ?? '') === '' && (result.embeds ?? []).length === 0
   if (mode === 'create' && empty) throw apiErrors.emptyMessage()
   return result
+}
+
+const MENTION_KINDS = ['everyone', 'roles', 'users'] as const
+const SNOWFLAKE = /^\d{17,20}$/
+
+/** Discord's checks on allowed_mentions: known parse kinds, ids, at most 100 of each, no kind both parsed and listed. */
+function readAllowedMentions(raw: unknown): AllowedMentions {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw invalidFormBody('allowed_mentions', 'MODEL_TYPE_CONVERT', 'Only dictionaries may be used in a ModelType')
+  }
+  const value = raw as Record<string, unknown>
+  const list = (field: 'parse' | 'roles' | 'users', ok: (item: unknown) => boolean): string[] => {
+    const items = value[field] ?? []
+    if (!Array.isArray(items) || !items.every(ok)) {
+      throw invalidFormBody(`allowed_mentions.${field}`, 'BASE_TYPE_BAD_TYPE', 'Must be an array of valid values.')
+    }
+    if (items.length > 100) {
+      throw invalidFormBody(`allowed_mentions.${field}`, 'BASE_TYPE_MAX_LENGTH', 'Must be 100 or fewer in length.')
+    }
+    return items as string[]
+  }
+  const parse = list('parse', (item) => MENTION_KINDS.includes(item as (typeof MENTION_KINDS)[number]))
+  const roles = list('roles', (item) => typeof item === 'string' && SNOWFLAKE.test(item))
+  const users = list('users', (item) => typeof item === 'string' && SNOWFLAKE.test(item))
+  for (const kind of ['roles', 'users'] as const) {
+    if (parse.includes(kind) && (kind === 'roles' ? roles : users).length > 0) {
+      throw invalidFormBody(
+        'allowed_mentions',
+        'MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE',
+        `parse:["${kind}"] and ${kind}: [ids...] are mutually exclusive.`,
+      )
+    }
+  }
+  if (value.replied_user !== undefined && typeof value.replied_user !== 'boolean') {
+    throw invalidFormBody('allowed_mentions.replied_user', 'BASE_TYPE_BAD_TYPE', 'Must be either true or false.')
+  }
+  return {
+    parse: parse as AllowedMentions['parse'],
+    roles,
+    users,
+    repliedUser: value.replied_user === true,
+  }
 }
 
 function readNonce(nonce: unknown): string | number {

@@ -61,6 +61,7 @@ export const postMessage: RouteHandler = (ctx) => {
     content: body.content ?? '',
     embeds: body.embeds ?? [],
     nonce: body.nonce ?? null,
+    allowedMentions: body.allowedMentions ?? null,
   })
   if (enforcedNonce !== undefined) ctx.nonces.remember(message)
   return ok(viewMessage(ctx, message))

@@ -1,4 +1,4 @@
-import type { MemberRecord, MessageRecord, ReactionRecord, WorldState } from './types.ts'
+import type { AllowedMentions, MemberRecord, MessageRecord, ReactionRecord, WorldState } from './types.ts'
 
 /** What changed in the world; the gateway turns each into dispatches for the bots that may see it. */
 export type WorldEvent =
@@ -17,6 +17,7 @@ export interface Mutations {
     content: string
     embeds?: readonly Record<string, unknown>[]
     nonce?: string | number | null
+    allowedMentions?: AllowedMentions | null
   }): MessageRecord
   editMessage(message: MessageRecord, change: { content?: string; embeds?: readonly Record<string, unknown>[] }): void
   deleteMessage(message: MessageRecord): void
@@ -36,7 +37,7 @@ export function createMutations(world: WorldState, nextId: () => string): Mutati
     for (const listener of listeners) listener(event)
   }
   return {
-    createMessage({ channelId, authorId, content, embeds = [], nonce = null }) {
+    createMessage({ channelId, authorId, content, embeds = [], nonce = null, allowedMentions = null }) {
       const channel = world.channels.get(channelId)
       if (!channel) throw new Error(`unknown channel ${channelId}`)
       const message: MessageRecord = {
@@ -48,6 +49,7 @@ export function createMutations(world: WorldState, nextId: () => string): Mutati
         embeds,
         editedTimestamp: null,
         nonce,
+        allowedMentions,
         reactions: new Map(),
       }
       const list = world.messages.get(channelId) ?? []

@@ -42,6 +42,7 @@ export function seedMessages(input: SeedMessagesInput): void {
       embeds: [],
       editedTimestamp: null,
       nonce: null,
+      allowedMentions: null,
       reactions: new Map(),
     })
   }

@@ -78,6 +78,14 @@ export interface ReactionRecord {
   readonly userIds: Set<string>
 }
 
+/** A Create Message's `allowed_mentions`, as sent (docs → Resources → Message → Allowed Mentions Object). */
+export interface AllowedMentions {
+  readonly parse: readonly ('everyone' | 'roles' | 'users')[]
+  readonly roles: readonly string[]
+  readonly users: readonly string[]
+  readonly repliedUser: boolean
+}
+
 export interface MessageRecord {
   readonly id: string
   readonly channelId: string
@@ -87,6 +95,8 @@ export interface MessageRecord {
   embeds: readonly Record<string, unknown>[]
   editedTimestamp: string | null
   readonly nonce: string | number | null
+  /** null: the request sent none, so Discord pinged everything its content mentions. */
+  readonly allowedMentions: AllowedMentions | null
   readonly reactions: Map<string, ReactionRecord> // keyed by emoji key ("name" or "name:id")
 }
 

@@ -1,4 +1,4 @@
-import { GatewayIntentBits } from 'discord-api-types/v10'
+import { ApplicationFlags, GatewayIntentBits } from 'discord-api-types/v10'
 
 /** The intents Discord only grants when they are switched on for the application (else close 4014). */
 export const PRIVILEGED_INTENTS = {
@@ -32,3 +32,22 @@ export function parseIntents(text: string): number | { error: string } {
 
 export const withoutPrivileged = (bits: number): number =>
   Object.values(PRIVILEGED_INTENTS).reduce((rest, bit) => rest & ~bit, bits)
+
+/**
+ * Each privileged intent and the application flags that grant it: the full flag (verified apps, 100+ servers)
+ * or the _LIMITED one (switched on in the portal, under 100 servers). Discord: Resources → Application →
+ * Application Flags (GATEWAY_PRESENCE 1<<12, _LIMITED 1<<13, GATEWAY_GUILD_MEMBERS 1<<14, _LIMITED 1<<15,
+ * GATEWAY_MESSAGE_CONTENT 1<<18, _LIMITED 1<<19).
+ */
+const GRANTED_BY: readonly [intent: number, flags: number][] = [
+  [PRIVILEGED_INTENTS.GuildPresences, ApplicationFlags.GatewayPresence | ApplicationFlags.GatewayPresenceLimited],
+  [PRIVILEGED_INTENTS.GuildMembers, ApplicationFlags.GatewayGuildMembers | ApplicationFlags.GatewayGuildMembersLimited],
+  [
+    PRIVILEGED_INTENTS.MessageContent,
+    ApplicationFlags.GatewayMessageContent | ApplicationFlags.GatewayMessageContentLimited,
+  ],
+]
+
+/** `bits` without the privileged intents the application's flags (GET /applications/@me) do not grant. */
+export const withoutUngranted = (bits: number, applicationFlags: number): number =>
+  GRANTED_BY.reduce((rest, [intent, flags]) => ((applicationFlags & flags) === 0 ? rest & ~intent : rest), bits)

@@ -8,12 +8,13 @@ import type { AppEnv } from './env.ts'
 import { AppError, toAppError } from '../errors.ts'
 import type { InvalidRequestBudget } from '../discord/invalid-budget.ts'
 import { createFastReads } from './fast-reads.ts'
+import { createHostCheck } from './host.ts'
 import type { Logger } from '../log.ts'
 import type { Metrics } from '../observability/metrics.ts'
 import type { BotPool } from '../pool/pool.ts'
 import { describeApi } from './openapi.ts'
 import { createLogThrottle } from '../observability/log-throttle.ts'
-import { requestLogger, sessionFields } from '../observability/request-log.ts'
+import { recordRequest, requestLogger, sessionFields } from '../observability/request-log.ts'
 import { routePath } from 'hono/route'
 import { adminRoutes } from './routes/admin.ts'
 import { authRoutes } from './routes/auth.ts'
@@ -77,9 +78,9 @@ export function createApp(deps: AppDeps) {
   app.route('/', adminRoutes({ pool, sessions, budget, eventLoopLagMs: deps.eventLoopLagMs }))
   app.route('/', metricsRoutes(metrics, config.METRICS_PUBLIC))
   app.route('/', authRoutes({ sessions, pool, log }))
-  app.route('/', readRoutes())
+  app.route('/', readRoutes(config.PUBLIC_URL ?? null))
   app.route('/', docsRoutes())
-  describeApi(app)
+  describeApi(app, config.PUBLIC_URL ?? null)
 
   const methodCheck = createMethodCheck(app.routes)
   app.notFound((c) => {
@@ -125,15 +126,35 @@ export function createApp(deps: AppDeps) {
  * the request's own tick, and everything else, every error included, goes to the Hono app. FAST_READS=0 sends
  * everything to the app (the answers are the same; tests run the read suite both ways).
  */
-export function createHttpHandler(deps: AppDeps) {
+export function createHttpHandler(
+  deps: AppDeps & {
+    /** The listener's own origin (HOST and the bound port): a request without Host is served as if sent there. */
+    listenerOrigin: () => string
+  },
+) {
   const app = createApp(deps)
   const { config, pool, sessions, metrics, log, budget } = deps
   const fastRead = config.FAST_READS
-    ? createFastReads({ pool, sessions, metrics, log, budget, corsEnabled: config.CORS_ORIGINS.length > 0 })
+    ? createFastReads({
+        pool,
+        sessions,
+        metrics,
+        log,
+        budget,
+        corsEnabled: config.CORS_ORIGINS.length > 0,
+        publicUrl: config.PUBLIC_URL ?? null,
+      })
     : null
+  const checkHost = createHostCheck(deps.listenerOrigin)
   return {
     app,
-    fetch(request: Request): Response | Promise<Response> {
+    fetch(received: Request): Response | Promise<Response> {
+      const host = checkHost(received)
+      if (!host.ok) {
+        recordRequest(log, metrics, received.method, '(invalid host)', 400, 0, 'app', undefined)
+        return host.response
+      }
+      const request = host.request
       // while shutting down, everything goes through the app, which knows how to refuse
       return (fastRead && deps.isReady() ? fastRead(request) : undefined) ?? app.fetch(request)
     },

@@ -28,6 +28,8 @@ export type FastReadDeps = {
   log: Logger
   budget: InvalidRequestBudget
   corsEnabled: boolean
+  /** PUBLIC_URL: the base of the Link header's URL (null: the request's origin). */
+  publicUrl: string | null
 }
 
 type Answer = { body: string; headers: Headers }
@@ -84,7 +86,7 @@ export function createFastReads(deps: FastReadDeps) {
         if (invalidBudgetError(budget)) return null
         const page = bot.cache.messages(channelId, limit)
         if (!page) return null
-        return { body: page.body, headers: withLink(nextLink(url, 'before', page.nextCursor)) }
+        return { body: page.body, headers: withLink(nextLink(url, 'before', page.nextCursor, deps.publicUrl)) }
       }
       default:
         return null

@@ -7,10 +7,11 @@ channels, members and messages and send messages with the session id.
 
 Every error is the \`Error\` shape with the status below. Besides each route's own, any request may get:
 a \`404\` for a path that is not a route (a trailing slash included), a \`405\` with \`Allow\` for a method the path
-does not have (both shown as the \`NotFound\` and \`MethodNotAllowed\` responses), and a \`500\` for a bug of ours.`
+does not have (both shown as the \`NotFound\` and \`MethodNotAllowed\` responses), a \`400\` \`bad_request\` for a
+\`Host\` header that is not a host name or address with an optional port (checked before routing), and a \`500\` for a bug of ours.`
 
 /** The parts of /openapi.json that are not a route: servers, security schemes, tags, the docs routes. */
-export function describeApi(app: OpenAPIHono<AppEnv>) {
+export function describeApi(app: OpenAPIHono<AppEnv>, publicUrl: string | null = null) {
   const registry = app.openAPIRegistry
   registry.registerComponent('securitySchemes', 'admin', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' })
   registry.registerComponent('securitySchemes', 'session', {
@@ -102,8 +103,8 @@ export function describeApi(app: OpenAPIHono<AppEnv>) {
       license: { name: 'UNLICENSED', identifier: 'LicenseRef-UNLICENSED' },
       contact: { name: 'Botvisor maintainers' },
     },
-    // the origin the document was asked from: the service answers on whatever host and port it was started with
-    servers: [{ url: new URL(c.req.url).origin, description: 'This service' }],
+    // PUBLIC_URL, else the origin the document was asked from (its Host checked before routing, host.ts)
+    servers: [{ url: publicUrl ?? new URL(c.req.url).origin, description: 'This service' }],
     tags: [
       { name: 'auth', description: 'Sessions: log a bot in, out, and see its state' },
       { name: 'read', description: "What the session's bot sees" },

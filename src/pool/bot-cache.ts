@@ -1,4 +1,5 @@
-import type { JsonText, Page, WorkerPush } from '../contract.ts'
+import type { JsonText, NewestRun, Page, WorkerPush } from '../contract.ts'
+import { cutNewestRun } from '../discord/newest-messages.ts'
 import { AppError } from '../errors.ts'
 
 /**
@@ -13,9 +14,10 @@ export type BotCache = {
   channels(guildId: string | null): JsonText | null
   /** Whether the bot is in the guild; null until the worker's first snapshot arrived. */
   inGuild(guildId: string): boolean | null
-  /** A channel's newest `limit` messages, as the worker last answered them, while still true. */
+  /** A channel's newest `limit` messages, cut from the run the worker last sent, while still true. */
   messages(channelId: string, limit: number): Page | null
-  keepMessages(channelId: string, limit: number, page: Page): void
+  /** Keeps the run a page from the worker's cache came with (a page without one is not kept). */
+  keepMessages(channelId: string, page: Page): void
 }
 
 /**
@@ -24,16 +26,20 @@ export type BotCache = {
  */
 export const notInGuild = () => new AppError(403, 'forbidden', 'Missing access: the bot is not in this guild')
 
-/** Channels whose message pages the gateway keeps per bot (least recently read dropped first). */
+/** Channels whose newest messages the gateway keeps per bot (least recently read dropped first). */
 const MESSAGE_CHANNELS = 32
-type KeptPage = { page: Page; expiresAt: number }
+/**
+ * One run per channel, and the last page cut from it: repeated reads at one limit (the usual client) are then a
+ * Map read, and a channel holds at most two bodies whatever the limits asked.
+ */
+type KeptRun = { run: NewestRun; expiresAt: number; last: { limit: number; page: Page } | null }
 
 export function createBotCache(): BotCache {
   let guildsBody: JsonText | null = null
   let guildIds: string[] = []
   const channelsByGuild = new Map<string, JsonText>()
-  // channel → limit → page. Only pages the worker serves from its own cache, which tells us when they change.
-  const messagePages = new Map<string, Map<number, KeptPage>>()
+  // Only runs the worker serves from its own cache, which tells us when they change.
+  const messageRuns = new Map<string, KeptRun>()
 
   return {
     apply(push) {
@@ -47,8 +53,8 @@ export function createBotCache(): BotCache {
           else channelsByGuild.set(push.guildId, push.body)
           return
         case 'messages':
-          if (push.channelId === null) messagePages.clear()
-          else messagePages.delete(push.channelId)
+          if (push.channelId === null) messageRuns.clear()
+          else messageRuns.delete(push.channelId)
           return
         case 'gateway':
         case 'session':
@@ -69,19 +75,22 @@ export function createBotCache(): BotCache {
     },
     inGuild: (guildId) => (guildsBody === null ? null : guildIds.includes(guildId)),
     messages(channelId, limit) {
-      const kept = messagePages.get(channelId)?.get(limit)
+      const kept = messageRuns.get(channelId)
       if (!kept) return null
-      if (kept.expiresAt > Date.now()) return kept.page
-      messagePages.delete(channelId)
-      return null
+      if (kept.expiresAt <= Date.now()) {
+        messageRuns.delete(channelId)
+        return null
+      }
+      if (kept.last?.limit === limit) return kept.last.page
+      const page = cutNewestRun(kept.run, limit)
+      if (page) kept.last = { limit, page }
+      return page
     },
-    keepMessages(channelId, limit, page) {
-      if (page.freshForMs === undefined || page.freshForMs <= 0) return
-      const pages = messagePages.get(channelId) ?? new Map<number, KeptPage>()
-      messagePages.delete(channelId) // re-insert: the map's order is the LRU order
-      messagePages.set(channelId, pages)
-      pages.set(limit, { page, expiresAt: Date.now() + page.freshForMs })
-      if (messagePages.size > MESSAGE_CHANNELS) messagePages.delete(messagePages.keys().next().value!)
+    keepMessages(channelId, page) {
+      if (!page.run || page.freshForMs === undefined || page.freshForMs <= 0) return
+      messageRuns.delete(channelId) // re-insert: the map's order is the LRU order
+      messageRuns.set(channelId, { run: page.run, expiresAt: Date.now() + page.freshForMs, last: null })
+      if (messageRuns.size > MESSAGE_CHANNELS) messageRuns.delete(messageRuns.keys().next().value!)
     },
   }
 }

@@ -133,6 +133,7 @@ describe('the nonce book', () => {
     embeds: [],
     editedTimestamp: null,
     nonce,
+    allowedMentions: null,
     reactions: new Map(),
   })
   const worldWith = (...messages: MessageRecord[]) => ({ messagesOf: () => messages }) as unknown as WorldState

@@ -1,13 +1,16 @@
 import { Hono } from 'hono'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { AppError } from '../../errors.ts'
 
 // Swagger UI served from the installed package: the docs page works with no internet access.
 const assetsDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
-const ASSETS: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-}
+// A Map, not an object literal: a name from the URL such as `__proto__` or `toString` must not find an
+// inherited property (it did: an unauthenticated 500).
+const ASSETS = new Map([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'text/javascript; charset=utf-8'],
+])
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -46,8 +49,9 @@ export function docsRoutes() {
     .get('/docs/init.js', (c) => c.body(INIT, 200, { 'content-type': 'text/javascript; charset=utf-8' }))
     .get('/docs/:asset', (c) => {
       const asset = c.req.param('asset')
-      const type = ASSETS[asset]
-      if (!type) return c.notFound()
+      const type = ASSETS.get(asset)
+      // not c.notFound(): the app's not-found handler would see that /docs/:asset exists and answer 405
+      if (!type) throw new AppError(404, 'not_found', `No docs asset ${asset}`)
       return c.body(Bun.file(join(assetsDir, asset)).stream(), 200, {
         'content-type': type,
         'cache-control': 'public, max-age=86400',

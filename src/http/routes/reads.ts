@@ -17,7 +17,7 @@ import {
   Snowflake,
   successHeader,
 } from '../schemas.ts'
-import { createRouter, nextLink, sendJsonText, unwrap } from './router.ts'
+import { absoluteUrl, createRouter, nextLink, sendJsonText, unwrap } from './router.ts'
 
 const security = [{ session: [] }]
 const listOf = (schema: z.ZodType, description: string, withLink = false) => ({
@@ -146,7 +146,8 @@ const sendMessage = createRoute({
   operationId: 'sendMessage',
   tags: ['write'],
   summary: 'Send a message as the bot',
-  description: 'Content of 1–2000 characters, as Discord allows.',
+  description:
+    'Content of 1–2000 characters (Unicode code points, as Discord counts them). Users named as `<@id>` are pinged; `@everyone`, `@here` and roles never are (Discord gets `allowed_mentions: {"parse": ["users"]}`).',
   security,
   request: {
     headers: z.object({
@@ -200,14 +201,17 @@ function unwrapInGuild<T>(result: RpcResult<T>): T {
 }
 
 /** Where a sent message can be read back: the one message older than its id + 1, in its channel. */
-function messageLocation(requestUrl: string, sent: string): string {
+function messageLocation(requestUrl: string, sent: string, publicUrl: string | null): string {
   const { id, channelId } = JSON.parse(sent) as { id: string; channelId: string }
   const query = new URLSearchParams({ channelId, before: String(BigInt(id) + 1n), limit: '1' })
-  return new URL(`/api/messages?${query}`, requestUrl).href
+  return absoluteUrl(requestUrl, `/api/messages?${query}`, publicUrl)
 }
 
-/** The routes that read from (or write through) the session's bot. Mounted behind requireSession + requireBot. */
-export function readRoutes() {
+/**
+ * The routes that read from (or write through) the session's bot. Mounted behind requireSession + requireBot.
+ * `publicUrl`: PUBLIC_URL, the base of the absolute URLs in Link and Location (null: the request's origin).
+ */
+export function readRoutes(publicUrl: string | null) {
   return (
     createRouter()
       // guild and channel lists come from the gateway's cache the worker keeps fresh; the RPC only until it is filled
@@ -228,7 +232,7 @@ export function readRoutes() {
         const bot = c.get('bot')
         if (bot.cache.inGuild(guildId) === false) throw notInGuild()
         const page = unwrapInGuild(await bot.call((worker) => worker.listMembers(guildId, limit, after ?? null)))
-        return sendJsonText(c, page.body, nextLink(c.req.url, 'after', page.nextCursor))
+        return sendJsonText(c, page.body, nextLink(c.req.url, 'after', page.nextCursor, publicUrl))
       })
       .openapi(messages, async (c) => {
         const { channelId, limit, before } = c.req.valid('query')
@@ -236,8 +240,8 @@ export function readRoutes() {
         // the newest messages: as the worker last answered them, while its events say they still hold
         const kept = before === undefined ? bot.cache.messages(channelId, limit) : null
         const page = kept ?? unwrap(await bot.call((worker) => worker.listMessages(channelId, limit, before ?? null)))
-        if (!kept && before === undefined) bot.cache.keepMessages(channelId, limit, page)
-        return sendJsonText(c, page.body, nextLink(c.req.url, 'before', page.nextCursor))
+        if (!kept && before === undefined) bot.cache.keepMessages(channelId, page)
+        return sendJsonText(c, page.body, nextLink(c.req.url, 'before', page.nextCursor, publicUrl))
       })
       .openapi(sendMessage, async (c) => {
         const { channelId, content } = c.req.valid('json')
@@ -254,7 +258,7 @@ export function readRoutes() {
         // the worker's Discord deadline passed (504): Discord may have created the message before it
         if (!sent.ok && sent.status === 504) throw outcomeUnknown('discord')
         const body = unwrap(sent)
-        return sendJsonText(c, body, { location: messageLocation(c.req.url, body) }, 201)
+        return sendJsonText(c, body, { location: messageLocation(c.req.url, body, publicUrl) }, 201)
       })
   )
 }

@@ -37,12 +37,25 @@ export function sendJsonText<Status extends 200 | 201 = 200>(
 }
 
 /**
- * RFC 8288 next-page link: the same request with the cursor parameter moved on, as an absolute URL from the
- * request's own origin (as GitHub's API does), so a client can follow it without knowing where it called.
+ * An absolute URL for a path and query of this API: under PUBLIC_URL when set, else at the request's own origin
+ * (its Host was checked well formed before routing, src/http/host.ts), as GitHub's API does.
  */
-export function nextLink(url: string, cursorParam: string, cursor: string | null): Record<string, string> {
+export function absoluteUrl(requestUrl: string, pathAndQuery: string, publicUrl: string | null): string {
+  return publicUrl === null ? new URL(pathAndQuery, requestUrl).href : publicUrl + pathAndQuery
+}
+
+/**
+ * RFC 8288 next-page link: the same request with the cursor parameter moved on, as an absolute URL, so a
+ * client can follow it without knowing where it called.
+ */
+export function nextLink(
+  url: string,
+  cursorParam: string,
+  cursor: string | null,
+  publicUrl: string | null,
+): Record<string, string> {
   if (cursor === null) return {}
   const next = new URL(url)
   next.searchParams.set(cursorParam, cursor)
-  return { link: `<${next.href}>; rel="next"` }
+  return { link: `<${absoluteUrl(url, next.pathname + next.search, publicUrl)}>; rel="next"` }
 }
