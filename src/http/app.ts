@@ -74,7 +74,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(deps.isReady))
   app.route('/', adminRoutes({ pool, sessions, budget, eventLoopLagMs: deps.eventLoopLagMs }))
   app.route('/', metricsRoutes(metrics, config.METRICS_PUBLIC))
-  app.route('/', authRoutes({ sessions, pool, log }))
+  app.route('/', authRoutes({ config, sessions, pool, log, budget }))
   app.route('/', readRoutes())
   app.route('/', docsRoutes())
   describeApi(app)
@@ -120,9 +120,10 @@ export function createHttpHandler(deps: AppDeps) {
     : null
   return {
     app,
-    fetch(request: Request): Response | Promise<Response> {
+    fetch(request: Request, server?: { requestIP(request: Request): { address: string } | null }) {
       // while shutting down, everything goes through the app, which knows how to refuse
-      return (fastRead && deps.isReady() ? fastRead(request) : undefined) ?? app.fetch(request)
+      const fast = fastRead && deps.isReady() ? fastRead(request) : undefined
+      return fast ?? app.fetch(request, { peerAddress: server?.requestIP(request)?.address })
     },
   }
 }
