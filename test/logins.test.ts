@@ -72,14 +72,6 @@ describe('junk logins cost nothing', () => {
     expect(anonymousCalls(stack.discord)).toBe(callsBefore + 1)
   })
 
-  test('a token the fake once issued and then reset (revoked) is refused before any worker starts', async () => {
-    const spawnsBefore = stack.service.pool.list().length
-    const reply = await stack.post('/api/auth/login', { token: stack.discord.tokens.revoked })
-    expect(reply.status).toBe(401)
-    expect(stack.service.pool.list()).toHaveLength(spawnsBefore)
-    expect(stack.discord.counters().rest.alpha?.['GET /gateway/bot'] ?? 0).toBe(0)
-  })
-
   test('with the invalid-request budget exhausted, a login is 503 with Retry-After and calls Discord not at all', async () => {
     const tight = await startStack({ INVALID_REQUEST_LIMIT: '2' })
     try {
