@@ -39,13 +39,14 @@ const budgetUsed = async (s: Stack) =>
 describe('junk logins cost nothing', () => {
   test('what cannot be a token is a 401 invalid_token at once: no Discord call, no worker', async () => {
     const callsBefore = stack.discord.counters().restTotal
+    const botsBefore = stack.service.pool.list().length
     for (const token of MALFORMED) {
       const reply = await stack.post('/api/auth/login', { token })
       expect(reply.status).toBe(401)
       expect(reply.json.code).toBe('invalid_token')
     }
     expect(stack.discord.counters().restTotal).toBe(callsBefore)
-    expect(stack.service.pool.list()).toHaveLength(0)
+    expect(stack.service.pool.list()).toHaveLength(botsBefore)
   })
 
   test('a well-formed token Discord rejects costs one Discord call, counted in the budget; a repeat costs none', async () => {
@@ -70,6 +71,20 @@ describe('junk logins cost nothing', () => {
     const replies = await Promise.all(Array.from({ length: 10 }, () => stack.post('/api/auth/login', { token })))
     expect(replies.map((reply) => reply.status)).toEqual(Array(10).fill(401))
     expect(anonymousCalls(stack.discord)).toBe(callsBefore + 1)
+  })
+
+  test("Discord's 429 on the check is passed on with Retry-After, counted, and honoured: no call until it passes", async () => {
+    stack.discord.control.exhaustBucket({ bot: 'gamma', route: 'GET /users/@me', retryAfterMs: 60_000 })
+    const usedBefore = await budgetUsed(stack)
+    const first = await stack.post('/api/auth/login', { token: stack.discord.tokens.gamma })
+    expect(first.status).toBe(429)
+    expect(Number(first.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(await budgetUsed(stack)).toBe(usedBefore + 1)
+    const calls = stack.discord.counters().rest.gamma?.['GET /users/@me']
+    expect((await stack.post('/api/auth/login', { token: stack.discord.tokens.gamma })).status).toBe(429)
+    expect(stack.discord.counters().rest.gamma?.['GET /users/@me']).toBe(calls)
+    // a bucket of one bot holds back that bot's logins only
+    expect((await stack.post('/api/auth/login', { token: stack.discord.tokens.solo })).status).toBe(200)
   })
 
   test('with the invalid-request budget exhausted, a login is 503 with Retry-After and calls Discord not at all', async () => {

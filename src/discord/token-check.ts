@@ -36,8 +36,8 @@ export function createTokenCheck(deps: TokenCheckDeps): TokenCheck {
   const rejected = new Map<string, number>()
   /** One call per unknown token, whatever the number of concurrent logins with it. */
   const inFlight = new Map<string, Promise<void>>()
-  /** Discord said 429 with a global or route-wide retry: no call before this moment. */
-  let holdUntil = 0
+  /** Discord said 429: no call before this moment, for every token ('global') or for this one (its bot key). */
+  const holds = new Map<string, number>()
 
   function remember(botKey: string) {
     rejected.delete(botKey)
@@ -81,7 +81,9 @@ export function createTokenCheck(deps: TokenCheckDeps): TokenCheck {
     }
     if (res.status === 429) {
       const seconds = retryAfterSeconds(res, body)
-      holdUntil = Math.max(holdUntil, now() + seconds * 1000)
+      const global = res.headers.get('x-ratelimit-global') === 'true' || /"global"\s*:\s*true/.test(body)
+      holds.set(global ? 'global' : botKey, now() + seconds * 1000)
+      if (holds.size > maxRemembered) holds.delete(holds.keys().next().value ?? '')
       throw new AppError(429, 'rate_limited', 'Discord rate limit: retry later', {
         headers: { 'Retry-After': String(seconds) },
       })
@@ -97,7 +99,7 @@ export function createTokenCheck(deps: TokenCheckDeps): TokenCheck {
       if (shared) return shared
       const refused = deps.budgetRefusal()
       if (refused) throw refused
-      const waitMs = holdUntil - now()
+      const waitMs = Math.max(holds.get('global') ?? 0, holds.get(botKey) ?? 0) - now()
       if (waitMs > 0) {
         throw new AppError(429, 'rate_limited', 'Discord rate limit: retry later', {
           headers: { 'Retry-After': String(Math.max(1, Math.ceil(waitMs / 1000))) },
