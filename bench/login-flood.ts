@@ -155,18 +155,21 @@ export async function runLoginFlood(group: ProcessGroup, say: (line: string) => 
   }
 }
 
+/** bench/results/login-flood.json */
+export function writeFloodResults(results: FloodResults) {
+  const dir = new URL('results/', import.meta.url).pathname
+  mkdirSync(dir, { recursive: true })
+  const text = JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)
+  writeFileSync(`${dir}login-flood.json`, `${text}\n`)
+}
+
 if (import.meta.main) {
   const group = createProcessGroup()
   const say = (line: string) => process.stderr.write(`${line}\n`)
   try {
     say('login flood')
     const results = await runLoginFlood(group, say)
-    const dir = new URL('results/', import.meta.url).pathname
-    mkdirSync(dir, { recursive: true })
-    writeFileSync(
-      `${dir}login-flood.json`,
-      `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`,
-    )
+    writeFloodResults(results)
     console.log(JSON.stringify(results))
   } finally {
     await group.stopAll()
