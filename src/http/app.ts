@@ -36,7 +36,7 @@ export type AppDeps = {
 }
 
 /** Headers a browser script may read on a cross-origin answer (beyond the CORS-safelisted ones). */
-const EXPOSED_HEADERS = ['Link', 'Location', 'Retry-After', 'WWW-Authenticate']
+const EXPOSED_HEADERS = ['Link', 'Location', 'Retry-After', 'WWW-Authenticate', 'RateLimit', 'RateLimit-Policy']
 
 export function createApp(deps: AppDeps) {
   const { config, log, pool, sessions, metrics, budget } = deps
