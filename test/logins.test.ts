@@ -211,7 +211,9 @@ describe('login limits per client IP', () => {
   test('a failed attempt costs much more: after one junk token the next attempt is refused without work', async () => {
     const s = await startStack(limited)
     try {
-      expect((await s.post('/api/auth/login', { token: 'junk' })).status).toBe(401)
+      const junk = await s.post('/api/auth/login', { token: 'junk' })
+      expect(junk.status).toBe(401)
+      expect(junk.headers.get('ratelimit')).toMatch(/^"login";r=0;/) // 3 - 3: the answer shows the cost
       const callsBefore = s.discord.counters().restTotal
       const next = await s.post('/api/auth/login', { token: s.discord.tokens.alpha })
       expect(next.status).toBe(429)

@@ -56,8 +56,8 @@ export function createMemoryBucketStore(settings: LoginLimitSettings): BucketSto
 export type LoginTicket = {
   /** RateLimit / RateLimit-Policy headers for the answer. */
   headers: Record<string, string>
-  /** The login ended; `failed` charges the rest of the failure cost. Idempotent. */
-  finish(failed: boolean): Promise<void>
+  /** The login ended; `failed` charges the rest of the failure cost. Idempotent. The headers, now. */
+  finish(failed: boolean): Promise<Record<string, string>>
 }
 
 export type LoginLimits = {
@@ -103,16 +103,19 @@ export function createLoginLimits(
       const { taken, balance } = await store.spend(ip, 1, now(), false)
       if (!taken) refuse('Too many login attempts from this address; retry later', secondsUntil(balance, 1), balance)
       pendingByIp.set(ip, (pendingByIp.get(ip) ?? 0) + 1)
-      let finished = false
+      let finished: Promise<Record<string, string>> | undefined
+      const finish = async (failed: boolean) => {
+        const left = (pendingByIp.get(ip) ?? 1) - 1
+        if (left > 0) pendingByIp.set(ip, left)
+        else pendingByIp.delete(ip)
+        if (!failed || settings.failureCost <= 1) return headersFor(balance)
+        return headersFor((await store.spend(ip, settings.failureCost - 1, now(), true)).balance)
+      }
       return {
         headers: headersFor(balance),
-        async finish(failed) {
-          if (finished) return
-          finished = true
-          const left = (pendingByIp.get(ip) ?? 1) - 1
-          if (left > 0) pendingByIp.set(ip, left)
-          else pendingByIp.delete(ip)
-          if (failed && settings.failureCost > 1) await store.spend(ip, settings.failureCost - 1, now(), true)
+        finish: (failed) => {
+          finished ??= finish(failed)
+          return finished
         },
       }
     },

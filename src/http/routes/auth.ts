@@ -166,11 +166,10 @@ export function authRoutes(deps: {
         bot = await loggedIn(token, c.req.raw.signal)
       } catch (err) {
         const e = toAppError(err)
-        await ticket.finish(e.status === 401) // a guess costs the client more than a good login
-        throw withHeaders(e, ticket.headers)
+        // a guess costs the client more than a good login
+        throw withHeaders(e, await ticket.finish(e.status === 401))
       }
-      await ticket.finish(false)
-      for (const [name, value] of Object.entries(ticket.headers)) c.header(name, value)
+      for (const [name, value] of Object.entries(await ticket.finish(false))) c.header(name, value)
       const sessionId = nanoid(32)
       const session = {
         sessionId,
