@@ -135,6 +135,9 @@ describe('the start queue is fair', () => {
       // one check per distinct well-formed junk token, none for the malformed ones
       expect(anonymousCalls(small.discord)).toBe(20)
       expect(small.service.pool.list()).toHaveLength(1)
+      // the client's mistakes are no errors of ours: nothing at error level, no stack
+      const errors = small.logs.filter((line) => /"level":(50|60)/.test(line) || line.includes('"stack"'))
+      expect(errors).toEqual([])
     } finally {
       await small.stop()
     }
