@@ -155,9 +155,9 @@ export async function runLoginFlood(group: ProcessGroup, say: (line: string) => 
   }
 }
 
-/** bench/results/login-flood.json */
-export function writeFloodResults(results: FloodResults) {
-  const dir = new URL('results/', import.meta.url).pathname
+/** bench/results/login-flood.json (results/quick/ for a --quick bench, which git ignores) */
+export function writeFloodResults(results: FloodResults, quick = false) {
+  const dir = new URL(quick ? 'results/quick/' : 'results/', import.meta.url).pathname
   mkdirSync(dir, { recursive: true })
   const text = JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)
   writeFileSync(`${dir}login-flood.json`, `${text}\n`)

@@ -42,7 +42,7 @@ try {
   } else {
     await writeReport(await bench(), quick)
     say('\nlogin flood (fresh processes, login limits as shipped)')
-    writeFloodResults(await runLoginFlood(group, say))
+    writeFloodResults(await runLoginFlood(group, say), quick)
   }
 } finally {
   await group.stopAll()
