@@ -1,6 +1,7 @@
 import { cpus, platform, release } from 'node:os'
 import type { FakeInfo } from './fake-process.ts'
 import { throughputTool } from './load.ts'
+import { runLoginFlood, writeFloodResults } from './login-flood.ts'
 import { loginAll, loginOneByOne } from './logins.ts'
 import type { NaiveInfo } from './naive/server.ts'
 import { measureMemory } from './memory.ts'
@@ -40,6 +41,8 @@ try {
     process.exitCode = soak.pass ? 0 : 1
   } else {
     await writeReport(await bench(), quick)
+    say('\nlogin flood (fresh processes, login limits as shipped)')
+    writeFloodResults(await runLoginFlood(group, say), quick)
   }
 } finally {
   await group.stopAll()

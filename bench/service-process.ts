@@ -11,17 +11,27 @@ import { announce, exitWithParent, serveControl, settledRss } from './child.ts'
  */
 export type ServiceInfo = { url: string; controlUrl: string }
 
-const [apiUrl, maxBots = '1000'] = process.argv.slice(2)
-if (!apiUrl) throw new Error('usage: service-process.ts <apiUrl> [maxBots]')
+const [apiUrl, maxBots = '1000', overridesJson = '{}'] = process.argv.slice(2)
+if (!apiUrl) throw new Error('usage: service-process.ts <apiUrl> [maxBots] [{"VAR": "value" | null}]')
 
-const config = loadConfig({
+const env: Record<string, string> = {
   PORT: '0',
   HOST: '127.0.0.1',
   DISCORD_API_URL: apiUrl,
   LOG_LEVEL: 'silent',
   MAX_BOTS: maxBots,
   WORKER_TEST_HOOKS: '1',
-})
+  // the bench is one client (127.0.0.1) logging in hundreds of bots: not what the per-IP login limits are for
+  LOGIN_BURST: '1000000',
+  LOGIN_PER_MINUTE: '1000000',
+  LOGIN_MAX_PENDING_PER_IP: '100000',
+}
+// the login flood runs the service as deployed: null gives a variable back its default
+for (const [key, value] of Object.entries(JSON.parse(overridesJson) as Record<string, string | null>)) {
+  if (value === null) delete env[key]
+  else env[key] = value
+}
+const config = loadConfig(env)
 const service = startService(config, createLogger('silent'))
 
 const controlUrl = serveControl({
@@ -37,6 +47,12 @@ const controlUrl = serveControl({
     return { state: bot.state() }
   },
   states: () => service.pool.snapshots().map((snapshot) => snapshot.state),
+  async health() {
+    const res = await fetch(`${service.url}/admin/health`, {
+      headers: { authorization: `Bearer ${service.adminToken}` },
+    })
+    return res.json()
+  },
 })
 exitWithParent(() => service.stop(1_000))
 announce({ url: service.url, controlUrl } satisfies ServiceInfo)

@@ -43,6 +43,24 @@ const EnvSchema = z.object({
   MAX_BOTS: z.coerce.number().int().positive().max(10_000).default(500),
   // Worker start-ups are CPU-bound (~200 ms of module loading each, docs/facts.md): more at once only thrash.
   LOGIN_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  // A login waits at most this long for its bot to start, start queue included; then 503, and the start is
+  // cancelled when no other login waits for it (as it is when the client disconnects).
+  LOGIN_WAIT_MS: positiveMs(60_000),
+  // Sessions (logins) per bot: each holds memory and log lines; more → 409.
+  MAX_SESSIONS_PER_BOT: z.coerce.number().int().positive().max(1_000_000).default(1_000),
+  // Before a worker is spent on a token, the gateway asks Discord once (GET /users/@me), within this deadline.
+  TOKEN_CHECK_TIMEOUT_MS: positiveMs(5_000),
+  // Tokens Discord rejected are answered 401 from memory (by SHA-256) this long, without asking Discord again.
+  REJECTED_TOKEN_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
+  // Login attempts per client IP: a token bucket of LOGIN_BURST refilled at LOGIN_PER_MINUTE; a failed attempt
+  // (not a token, or rejected by Discord) costs LOGIN_FAILURE_COST units in all, a good one 1.
+  LOGIN_BURST: z.coerce.number().int().positive().max(1_000_000).default(20),
+  LOGIN_PER_MINUTE: z.coerce.number().positive().max(1_000_000).default(30),
+  LOGIN_FAILURE_COST: z.coerce.number().int().min(1).max(1_000).default(10),
+  // Logins in progress at once per client IP.
+  LOGIN_MAX_PENDING_PER_IP: z.coerce.number().int().positive().max(100_000).default(8),
+  // Proxies (exact addresses) whose X-Forwarded-For is believed for the client IP; none by default.
+  TRUST_PROXY: commaList.pipe(z.array(z.union([z.ipv4(), z.ipv6()]))),
   // Workers kept spawned with discord.js loaded, so a login never waits for a cold start.
   WARM_SPARE_WORKERS: z.coerce.number().int().min(0).max(1).default(1),
   // Workers whose bot logged out cleanly, kept (reset) for the next login instead of terminated: Bun leaks

@@ -5,6 +5,7 @@ import type { RpcFailure } from './contract.ts'
 export type ErrorCode =
   | 'bad_request'
   | 'unauthorized'
+  | 'invalid_token'
   | 'forbidden'
   | 'not_found'
   | 'method_not_allowed'
@@ -60,6 +61,17 @@ export function toAppError(err: unknown): AppError {
 /** Discord refused the bot's token (REST 401, gateway 4004): the one wording, at login and on every later request. */
 export const tokenRejected = (): AppError =>
   new AppError(401, 'unauthorized', 'Discord rejected the token; log in again')
+
+/** What was sent cannot be a bot token (shape, characters, length): refused before it costs anything. */
+export const invalidToken = (): AppError =>
+  new AppError(401, 'invalid_token', 'This is not a Discord bot token (three base64url parts, the first a user id)')
+
+/** The same error with more headers (say, rate-limit state) on its answer. */
+export const withHeaders = (err: AppError, headers: Record<string, string>): AppError =>
+  new AppError(err.status, err.code, err.publicMessage, {
+    cause: err.extra.cause ?? err,
+    headers: { ...headers, ...err.extra.headers },
+  })
 
 // Discord's JSON error codes we name to the caller (https://discord.com/developers/docs/topics/opcodes-and-status-codes).
 const NOT_FOUND_BY_DISCORD_CODE: Record<number, string> = {

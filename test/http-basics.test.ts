@@ -116,11 +116,13 @@ describe('HTTP basics', () => {
     expect(res.status).toBe(400)
   })
 
-  test('CORS answers only the configured origins, and lets them read Link, Location and Retry-After', async () => {
+  test('CORS answers only the configured origins, and lets them read Link, Location, Retry-After and RateLimit', async () => {
     const allowed = await app.request('/healthz', { headers: { origin: 'https://dashboard.example' } })
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://dashboard.example')
     const exposed = (allowed.headers.get('access-control-expose-headers') ?? '').toLowerCase().split(/,\s*/)
-    expect(exposed).toEqual(expect.arrayContaining(['link', 'location', 'retry-after']))
+    expect(exposed).toEqual(
+      expect.arrayContaining(['link', 'location', 'retry-after', 'ratelimit', 'ratelimit-policy']),
+    )
     const other = await app.request('/healthz', { headers: { origin: 'https://evil.example' } })
     expect(other.headers.get('access-control-allow-origin')).toBeNull()
   })

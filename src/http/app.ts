@@ -39,7 +39,7 @@ export type AppDeps = {
 }
 
 /** Headers a browser script may read on a cross-origin answer (beyond the CORS-safelisted ones). */
-const EXPOSED_HEADERS = ['Link', 'Location', 'Retry-After', 'WWW-Authenticate']
+const EXPOSED_HEADERS = ['Link', 'Location', 'Retry-After', 'WWW-Authenticate', 'RateLimit', 'RateLimit-Policy']
 
 export function createApp(deps: AppDeps) {
   const { config, log, pool, sessions, metrics, budget } = deps
@@ -77,7 +77,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(deps.isReady))
   app.route('/', adminRoutes({ pool, sessions, budget, eventLoopLagMs: deps.eventLoopLagMs }))
   app.route('/', metricsRoutes(metrics, config.METRICS_PUBLIC))
-  app.route('/', authRoutes({ sessions, pool, log }))
+  app.route('/', authRoutes({ config, sessions, pool, log, budget }))
   app.route('/', readRoutes(config.PUBLIC_URL ?? null))
   app.route('/', docsRoutes())
   describeApi(app, config.PUBLIC_URL ?? null)
@@ -148,7 +148,7 @@ export function createHttpHandler(
   const checkHost = createHostCheck(deps.listenerOrigin)
   return {
     app,
-    fetch(received: Request): Response | Promise<Response> {
+    fetch(received: Request, server?: { requestIP(request: Request): { address: string } | null }) {
       const host = checkHost(received)
       if (!host.ok) {
         recordRequest(log, metrics, received.method, '(invalid host)', 400, 0, 'app', undefined)
@@ -156,7 +156,8 @@ export function createHttpHandler(
       }
       const request = host.request
       // while shutting down, everything goes through the app, which knows how to refuse
-      return (fastRead && deps.isReady() ? fastRead(request) : undefined) ?? app.fetch(request)
+      const fast = fastRead && deps.isReady() ? fastRead(request) : undefined
+      return fast ?? app.fetch(request, { peerAddress: server?.requestIP(received)?.address })
     },
   }
 }

@@ -17,13 +17,15 @@ const Count = z.number().int().nonnegative()
 const ERROR_CODES: Record<ErrorCode, string> = {
   bad_request: 'invalid JSON, field or query parameter, or Discord rejected the request (50035)',
   unauthorized: 'missing, unknown or expired session or admin token; or Discord rejected the bot token',
+  invalid_token: 'at login, what was sent cannot be a bot token (shape, characters or length): nothing was started',
   forbidden:
     "Discord's 50001 Missing Access or 50013 Missing Permissions, a guild the bot is not in, or a privileged intent the application lacks",
   not_found: 'unknown route, channel, member, message or worker',
   method_not_allowed: 'wrong method for the route (`Allow` lists the right ones)',
   payload_too_large: 'body over BODY_LIMIT_BYTES',
   unsupported_media_type: 'a body that is not application/json',
-  rate_limited: "Discord's rate limit would outlast the request's deadline (`Retry-After`)",
+  rate_limited:
+    "Discord's rate limit would outlast the request's deadline, or too many login attempts from this client IP (`Retry-After`)",
   bot_invalid_requests:
     "this bot passed its share (INVALID_REQUEST_BOT_SHARE) of Discord's invalid-request budget: its Discord-bound calls are held off (`Retry-After`); other bots go on",
   discord_unavailable:
@@ -33,7 +35,7 @@ const ERROR_CODES: Record<ErrorCode, string> = {
   bot_timeout: "the bot's worker did not answer in time",
   outcome_unknown:
     'a send got no answer in time, so it may or may not have reached Discord; retrying with the same Idempotency-Key is safe',
-  capacity_reached: 'MAX_BOTS bots already run',
+  capacity_reached: 'MAX_BOTS bots already run, or the bot already has MAX_SESSIONS_PER_BOT sessions',
   shutting_down: 'the service is shutting down',
   internal: 'a bug of ours; the details are in the log',
 }

@@ -14,7 +14,7 @@ export interface BotPool {
    * the bot before its first await, so a release racing this login cannot stop the bot under it; the lease
    * is dropped again if the login fails. Each session holds one lease.
    */
-  acquire(token: string): Promise<BotHandle>
+  acquire(token: string, options?: AcquireOptions): Promise<BotHandle>
   get(botKey: string): BotHandle | undefined
   /** Discord refused this bot's token after it logged in: its sessions must end. */
   wasRevoked(botKey: string): boolean
@@ -37,6 +37,11 @@ export interface BotPool {
   /** One round of health checks (the pool also runs them on its own timer). */
   checkHealth(): Promise<void>
   stopAll(): Promise<void>
+}
+
+export type AcquireOptions = {
+  /** The client went away: stop waiting, and cancel the start if no one else waits for it. */
+  signal?: AbortSignal
 }
 
 /** The token itself is the credential: the pool files bots under a hash of it. */
@@ -106,14 +111,40 @@ export function createPool(deps: {
     return entry
   }
 
-  /** The lease is taken by the caller, synchronously; this gives it back if the login fails. */
-  async function leased(entry: Entry): Promise<BotHandle> {
+  /** Drops one lease; the last one stops the bot (a session ended, or the only login waiting gave up). */
+  async function dropLease(entry: Entry, reason: string) {
+    entry.leases -= 1
+    if (entry.leases > 0 || entries.get(entry.bot.botKey) !== entry) return
+    entries.delete(entry.bot.botKey)
+    await entry.bot.stop(reason, 'released')
+  }
+
+  /**
+   * The lease is taken by the caller, synchronously; this gives it back if the login fails, or when the login
+   * is abandoned: its client disconnected, or it waited LOGIN_WAIT_MS (queue included). A start no one waits
+   * for any more is cancelled, which frees its start slot for the next login.
+   */
+  async function leased(entry: Entry, signal: AbortSignal | undefined): Promise<BotHandle> {
+    const gaveUp = Promise.withResolvers<'aborted' | 'timeout'>()
+    const timer = setTimeout(() => gaveUp.resolve('timeout'), config.LOGIN_WAIT_MS)
+    const onAbort = () => gaveUp.resolve('aborted')
+    if (signal?.aborted) onAbort()
+    else signal?.addEventListener('abort', onAbort, { once: true })
+    let outcome: BotHandle | 'aborted' | 'timeout'
     try {
-      return await entry.bot.firstStart
+      outcome = await Promise.race([entry.bot.firstStart, gaveUp.promise])
     } catch (err) {
       entry.leases -= 1
       throw err
+    } finally {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
     }
+    if (typeof outcome !== 'string') return outcome
+    void dropLease(entry, outcome === 'aborted' ? 'login abandoned by its client' : 'login waited too long')
+    // an aborted login's answer reaches no one; it is still logged, as what happened
+    const why = outcome === 'aborted' ? 'The login was abandoned by its client' : 'The bot did not start in time'
+    throw new AppError(503, 'bot_unavailable', `${why}; retry`, { headers: { 'Retry-After': '5' } })
   }
 
   async function checkHealth() {
@@ -127,14 +158,21 @@ export function createPool(deps: {
 
   return {
     // no await before the lease is taken: that is what makes joining atomic against release()
-    async acquire(token) {
+    async acquire(token, options = {}) {
       const botKey = botKeyOf(token)
       const existing = entries.get(botKey)
       if (existing && existing.bot.state() !== 'stopping') {
         const refusal = existing.bot.refusal()
         if (refusal) throw refusal
+        if (existing.leases >= config.MAX_SESSIONS_PER_BOT) {
+          throw new AppError(
+            409,
+            'capacity_reached',
+            `This bot already has its maximum of ${config.MAX_SESSIONS_PER_BOT} sessions; log one out first`,
+          )
+        }
         existing.leases += 1
-        return leased(existing)
+        return leased(existing, options.signal)
       }
       if (entries.size >= config.MAX_BOTS) {
         throw new AppError(503, 'capacity_reached', `This service runs its maximum of ${config.MAX_BOTS} bots`, {
@@ -144,17 +182,14 @@ export function createPool(deps: {
       revoked.delete(botKey)
       const entry = launch(botKey, token)
       entry.leases = 1
-      return leased(entry)
+      return leased(entry, options.signal)
     },
     get: (botKey) => entries.get(botKey)?.bot,
     wasRevoked: (botKey) => revoked.has(botKey),
     async release(botKey, workerId) {
       const entry = entries.get(botKey)
       if (!entry || entry.bot.workerId !== workerId) return
-      entry.leases -= 1
-      if (entry.leases > 0) return
-      entries.delete(botKey)
-      await entry.bot.stop('last session ended', 'released')
+      await dropLease(entry, 'last session ended')
     },
     leases: (botKey) => entries.get(botKey)?.leases ?? 0,
     idleWorkers: () => spawner.idleCount(),

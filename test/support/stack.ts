@@ -54,6 +54,10 @@ export async function startStack(
     LOG_LEVEL: 'debug',
     LOGIN_TIMEOUT_MS: '5000',
     RPC_TIMEOUT_MS: '3000',
+    // every test client is 127.0.0.1: the per-IP login limits are tested with their own settings (login-limits.test.ts)
+    LOGIN_BURST: '100000',
+    LOGIN_PER_MINUTE: '100000',
+    LOGIN_MAX_PENDING_PER_IP: '10000',
     ...env,
   })
   const service = startService(config, createLogger(config.LOG_LEVEL, sink), options)
