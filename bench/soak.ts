@@ -259,14 +259,11 @@ function pathFor(kind: Exclude<Kind, 'send'>, bot: BenchBot): string {
   }
 }
 
-type MinuteBucket = {
-  minute: number
-  requests: number
-  ok: number
-  clientErrors: number
-  server5xx: number
-  injected5xx: number
-  skipped: number
+/** A minute while it runs: the report row's traffic counts, plus the latencies its p99 comes from. */
+type MinuteBucket = Pick<
+  SoakMinute,
+  'minute' | 'requests' | 'ok' | 'clientErrors' | 'server5xx' | 'injected5xx' | 'skipped'
+> & {
   latenciesMs: number[]
 }
 const newMinute = (n: number): MinuteBucket => ({
