@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'discord_unavailable'
   | 'discord_timeout'
   | 'outcome_unknown'
+  | 'idempotency_key_reused'
   | 'bot_unavailable'
   | 'bot_timeout'
   | 'capacity_reached'

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { ErrorCode } from '../errors.ts'
+import { IDEMPOTENCY_KEY } from '../discord/message-nonce.ts'
 import { limitProblem, readLimit, SNOWFLAKE, type LimitRange } from './query.ts'
 
 /** The shapes of the API, shared by validation and by /openapi.json. */
@@ -35,6 +36,8 @@ const ERROR_CODES: Record<ErrorCode, string> = {
   bot_timeout: "the bot's worker did not answer in time",
   outcome_unknown:
     'a send got no answer in time, so it may or may not have reached Discord; retrying with the same Idempotency-Key is safe',
+  idempotency_key_reused:
+    'the Idempotency-Key was already used by this bot for a different request (method, path or body) within 24 h',
   capacity_reached: 'MAX_BOTS bots already run, or the bot already has MAX_SESSIONS_PER_BOT sessions',
   shutting_down: 'the service is shutting down',
   internal: 'a bug of ours; the details are in the log',
@@ -260,7 +263,23 @@ export const ERRORS = {
     "The bot's worker is restarting (with Retry-After), failed, or stopping; or Discord calls are held off near Discord's invalid-request ban (with Retry-After)",
   discord504: "Discord, or the bot's worker, did not answer in time",
   worker504: "The bot's worker did not answer in time",
+  idempotency422: 'The Idempotency-Key was already used by this bot, within 24 h, for a different method, path or body',
 } as const
+
+/**
+ * The `Idempotency-Key` request header every POST, PATCH and DELETE behind a session accepts (declare it on each
+ * such route with `request: { headers: idempotencyHeaders }` and document 422 with ERRORS.idempotency422).
+ */
+export const idempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(IDEMPOTENCY_KEY, 'Idempotency-Key must be 1 to 255 printable ASCII characters')
+    .optional()
+    .openapi({
+      description:
+        'A retry with the same key and body within 24 h returns the first answer (same status and body, with `Idempotent-Replayed: true`) without acting twice; the same key with another body is refused (422). Keys are per bot.',
+    }),
+})
 
 /** A header the document declares on a success response. */
 export const successHeader = (description: string, required = true) => ({ ...header(description), required })

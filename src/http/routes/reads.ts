@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { RpcResult } from '../../contract.ts'
-import { IDEMPOTENCY_KEY, messageNonce } from '../../discord/message-nonce.ts'
+import { messageNonce } from '../../discord/message-nonce.ts'
 import { AppError, outcomeUnknown } from '../../errors.ts'
 import { notInGuild } from '../../pool/bot-cache.ts'
 import { wasCutOff } from '../../pool/remote.ts'
@@ -9,6 +9,7 @@ import {
   Channel,
   ERRORS,
   errorResponses,
+  idempotencyHeaders,
   Guild,
   limitParam,
   Member,
@@ -150,16 +151,7 @@ const sendMessage = createRoute({
     'Content of 1–2000 characters (Unicode code points, as Discord counts them). Users named as `<@id>` are pinged; `@everyone`, `@here` and roles never are (Discord gets `allowed_mentions: {"parse": ["users"]}`).',
   security,
   request: {
-    headers: z.object({
-      'idempotency-key': z
-        .string()
-        .regex(IDEMPOTENCY_KEY, 'Idempotency-Key must be 1 to 255 printable ASCII characters')
-        .optional()
-        .openapi({
-          description:
-            'Sending again with the same key (within a few minutes) returns the first message instead of sending a second',
-        }),
-    }),
+    headers: idempotencyHeaders,
     body: {
       required: true,
       description: 'The channel and the text',
