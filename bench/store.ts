@@ -85,7 +85,9 @@ try {
   console.log('| measure | memory | SQLite | SQLite / memory |\n|---|---|---|---|')
   for (const [what, mem, sql] of rows)
     console.log(`| ${what} | ${fmt(mem)} | ${fmt(sql)} | ${(sql / mem).toFixed(2)} |`)
-  console.log(`| flush of ${Math.min(1_000, LOGINS)} sessions' last-used times (one transaction) | – | ${flushMs.toFixed(1)} ms | – |`)
+  console.log(
+    `| flush of ${Math.min(1_000, LOGINS)} sessions' last-used times (one transaction) | – | ${flushMs.toFixed(1)} ms | – |`,
+  )
   console.log(`| raw single-row commits/s, WAL, synchronous=FULL vs NORMAL | – | ${fmt(full)} vs ${fmt(normal)} | – |`)
 } finally {
   rmSync(dir, { recursive: true, force: true })

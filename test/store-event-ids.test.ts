@@ -2,12 +2,10 @@ import { afterEach, expect, test } from 'bun:test'
 import { createEventIdBlocks } from '../src/store/event-id-blocks.ts'
 import { createMemoryEventIdStore } from '../src/store/event-ids.ts'
 import type { EventIdStore } from '../src/store/types.ts'
-import { openSqlite, tempDataDir } from './support/store-fixtures.ts'
+import { openSqlite, testDataDirs } from './support/store-fixtures.ts'
 
-const cleanups: Array<() => void> = []
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup()
-})
+const dirs = testDataDirs()
+afterEach(dirs.removeAll)
 
 /** Counts the store's reservations: the I/O events cost. */
 function counted(store: EventIdStore) {
@@ -57,9 +55,8 @@ test('a burst that outruns the refill still gets increasing ids, and the next re
 })
 
 test('after a restart, ids continue past every id the last run could have handed out', async () => {
-  const data = tempDataDir()
-  cleanups.push(data.remove)
-  const first = await openSqlite(data.dir)
+  const dir = dirs.make()
+  const first = await openSqlite(dir)
   const before = createEventIdBlocks(first.eventIds, {
     blockSize: 100,
     onError: (err) => {
@@ -70,7 +67,7 @@ test('after a restart, ids continue past every id the last run could have handed
   let last = 0
   for (let i = 0; i < 130; i++) last = before.next('1000')
   await first.close() // reservations were written as they were made: a crash here leaves the same file
-  const second = await openSqlite(data.dir)
+  const second = await openSqlite(dir)
   try {
     const after = createEventIdBlocks(second.eventIds, {
       onError: (err) => {

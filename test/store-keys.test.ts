@@ -8,17 +8,11 @@ import { StoreError } from '../src/store/errors.ts'
 import { openStore } from '../src/store/open.ts'
 import { decodeKeyText, loadSecretKey, SECRET_KEY_FILE } from '../src/store/secret-key.ts'
 import { DATABASE_FILE } from '../src/store/sqlite.ts'
-import { botToken, KEY_A, openSqlite, tempDataDir, testOptions } from './support/store-fixtures.ts'
+import { botToken, KEY_A, openSqlite, testDataDirs, testOptions } from './support/store-fixtures.ts'
 
-const cleanups: Array<() => void> = []
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup()
-})
-function dataDir(): string {
-  const data = tempDataDir()
-  cleanups.push(data.remove)
-  return data.dir
-}
+const dirs = testDataDirs()
+afterEach(dirs.removeAll)
+const dataDir = dirs.make
 const openWithKeyFile = (dir: string, options = testOptions()) =>
   openStore({ DATA_DIR: dir, TOKEN_ENCRYPTION_KEY: undefined }, options)
 

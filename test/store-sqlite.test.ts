@@ -5,17 +5,16 @@ import { join } from 'node:path'
 import { StoreError } from '../src/store/errors.ts'
 import { latestVersion, MIGRATIONS, type Migration } from '../src/store/migrations.ts'
 import { DATABASE_FILE } from '../src/store/sqlite.ts'
-import { botToken, KEY_B, manualClock, openSqlite, sessionIdOf, tempDataDir } from './support/store-fixtures.ts'
+import { botToken, KEY_B, manualClock, openSqlite, sessionIdOf, testDataDirs } from './support/store-fixtures.ts'
 
-const cleanups: Array<() => void> = []
+const dirs = testDataDirs()
+/** Undone before the directories go (the immutable flag of the read-only test). */
+const undo: Array<() => void> = []
 afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup()
+  for (const step of undo.splice(0)) step()
+  dirs.removeAll()
 })
-function dataDir(): string {
-  const data = tempDataDir()
-  cleanups.push(data.remove)
-  return data.dir
-}
+const dataDir = dirs.make
 
 /** What the store rejects with, for assertions on its code and message. */
 async function refusal(opening: Promise<unknown>): Promise<StoreError> {
@@ -275,7 +274,7 @@ function makeReadOnly(dir: string): boolean {
   if (!writable()) return true
   Bun.spawnSync(['rm', '-f', join(dir, '.probe')])
   const flagged = Bun.spawnSync(['chattr', '+i', dir]).exitCode === 0
-  cleanups.unshift(() => void Bun.spawnSync(['chattr', '-i', dir]))
+  undo.push(() => void Bun.spawnSync(['chattr', '-i', dir]))
   return flagged && !writable()
 }
 

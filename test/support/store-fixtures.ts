@@ -28,6 +28,21 @@ export function tempDataDir(): { dir: string; remove: () => void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
+/** The data directories a test file makes: `afterEach(dirs.removeAll)`. */
+export function testDataDirs() {
+  const made: Array<() => void> = []
+  return {
+    make(): string {
+      const data = tempDataDir()
+      made.push(data.remove)
+      return data.dir
+    },
+    removeAll(): void {
+      for (const remove of made.splice(0)) remove()
+    },
+  }
+}
+
 /** Flush errors fail the test loudly; warnings are collected for the tests that read them. */
 export function testOptions(overrides: Partial<StoreOptions> = {}): StoreOptions & { warnings: string[] } {
   const warnings: string[] = []
