@@ -14,7 +14,7 @@ export function ensurePrivateDir(dir: string): void {
 
 /** A temp file beside the target, 0600 from its first byte (the mode is set again: umask may have narrowed it). */
 function writeTemp(file: string, content: string): string {
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`
+  const temp = `${file}.${process.pid}.${crypto.randomUUID()}.tmp`
   writeFileSync(temp, content, { mode: 0o600, flag: 'wx' })
   chmodSync(temp, 0o600)
   return temp
