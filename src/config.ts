@@ -1,5 +1,7 @@
 import { z } from 'zod'
 import { parseIntents } from './discord/intents.ts'
+import { parseDuration } from './store/duration.ts'
+import { decodeKeyText, KEY_TEXT_RULE } from './store/secret-key.ts'
 
 const positiveMs = (fallback: number) => z.coerce.number().int().positive().max(600_000).default(fallback)
 
@@ -104,6 +106,28 @@ const EnvSchema = z.object({
     (value) => (value === '' ? undefined : value),
     z.string().min(16, 'must be at least 16 characters').optional(),
   ),
+  // The durable store (src/store/): the key that encrypts bot tokens at rest. Unset: generated once into
+  // DATA_DIR/secret.key (mode 600). Empty counts as unset; the value is never echoed in an error.
+  TOKEN_ENCRYPTION_KEY: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .refine((text) => decodeKeyText(text) !== undefined, KEY_TEXT_RULE)
+      .optional(),
+  ),
+  // Sessions unused this long end (e.g. "7d", "12h", "30m"; "0": never). In ms once parsed.
+  SESSION_IDLE_TTL: z
+    .string()
+    .default('7d')
+    .transform((text, ctx) => {
+      const ms = parseDuration(text)
+      if (ms !== undefined) return ms
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a number with a unit (ms, s, m, h, d), e.g. 7d, or 0 for never',
+      })
+      return z.NEVER
+    }),
   METRICS_PUBLIC: z
     .enum(['0', '1'])
     .default('0')

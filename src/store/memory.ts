@@ -1,0 +1,42 @@
+import { type BotPersistence, createBotRegistry } from './bot-registry.ts'
+import { createMemoryEventIdStore } from './event-ids.ts'
+import { createIndexedSessionStore, type SessionPersistence } from './session-store.ts'
+import type { Store } from './types.ts'
+
+const keepsNothing: SessionPersistence = {
+  insert: async () => {},
+  remove: async () => {},
+  writeLastUsed: async () => {},
+}
+
+/** Tokens stay in this process's memory, as the pool holds them anyway: nothing to seal. */
+function createMemoryBotPersistence(): BotPersistence {
+  const tokens = new Map<string, string>()
+  return {
+    put: async (record, token) => {
+      tokens.set(record.botKey, token)
+    },
+    setDesiredState: async () => {},
+    writeGatewaySessions: async () => {},
+    tokensOf: async (botKeys) =>
+      new Map(botKeys.flatMap((botKey) => (tokens.has(botKey) ? [[botKey, tokens.get(botKey) ?? '']] : []))),
+    forget: async (botKey) => {
+      tokens.delete(botKey)
+    },
+  }
+}
+
+/** The same interfaces, in memory only: for tests, and DATA_DIR=:memory: (nothing survives the process). */
+export function createMemoryStore(now: () => number = Date.now): Store {
+  const sessions = createIndexedSessionStore({ restored: [], persistence: keepsNothing, now })
+  const bots = createBotRegistry({ restored: [], persistence: createMemoryBotPersistence(), now })
+  return {
+    backend: 'memory',
+    file: null,
+    sessions,
+    bots,
+    eventIds: createMemoryEventIdStore(),
+    flush: async () => {},
+    close: async () => {},
+  }
+}
