@@ -207,8 +207,7 @@ export function toApiMessage(world: World, message: MessageRecord, canReadConten
     allowed.parse.includes(kind) ||
     (id !== undefined && (kind === 'roles' ? allowed.roles : allowed.users).includes(id))
   // a reply pings the author it answers unless allowed_mentions says replied_user false (sent without it: pinged)
-  const repliedAuthorId =
-    message.replyTo && (allowed === null || allowed.repliedUser) ? [message.replyTo.authorId] : []
+  const repliedAuthorId = message.replyTo && (allowed === null || allowed.repliedUser) ? [message.replyTo.authorId] : []
   const mentions = [...new Set([...mentionedUserIds(message.content), ...repliedAuthorId])].flatMap((id) => {
     const user = id === repliedAuthorId[0] || lets('users', id) ? world.users.get(id) : undefined
     return user ? [toApiUser(user)] : []

@@ -137,7 +137,11 @@ export function fromRpcFailure(failure: RpcFailure): AppError {
   const { status, discordCode, detail } = failure
   if (failure.guard) return invalidBudgetRefusal(failure.guard, failure.retryAfterMs ?? 60_000)
   if (status === 400) {
-    return new AppError(400, 'bad_request', BAD_REQUEST_BY_DISCORD_CODE[discordCode] ?? `Discord rejected the request: ${detail}`)
+    return new AppError(
+      400,
+      'bad_request',
+      BAD_REQUEST_BY_DISCORD_CODE[discordCode] ?? `Discord rejected the request: ${detail}`,
+    )
   }
   if (status === 401) return tokenRejected()
   if (status === 403) {

@@ -31,7 +31,11 @@ const embed = (what: string, value: Record<string, unknown>, error: string): Bad
 const badInputs = (): BadInput[] => [
   send('neither content nor embeds', {}, 'send content or at least one embed'),
   send('empty content', { content: '' }, 'content: content must not be empty'),
-  send('content over 2000 code points', { content: long(2001, '😀') }, 'content: content must be 2000 characters or fewer'),
+  send(
+    'content over 2000 code points',
+    { content: long(2001, '😀') },
+    'content: content must be 2000 characters or fewer',
+  ),
   send('no embed in the list', { embeds: [] }, 'send content or at least one embed'),
   send('11 embeds', { embeds: Array(11).fill({ title: 't' }) }, 'embeds: at most 10 embeds'),
   embed('an empty embed', {}, 'embeds[0]: an embed needs a title'),
@@ -43,10 +47,22 @@ const badInputs = (): BadInput[] => [
   embed('a field without a value', { fields: [{ name: 'n' }] }, 'embeds[0].fields[0].value:'),
   embed('a footer over 2048', { footer: { text: long(2049) } }, 'embeds[0].footer.text: must be 2048'),
   embed('an author name over 256', { author: { name: long(257) } }, 'embeds[0].author.name: must be 256'),
-  embed('snake_case where the API is camelCase', { footer: { text: 'f', icon_url: 'https://x.io/a.png' } }, 'embeds[0].footer: Unrecognized key'),
+  embed(
+    'snake_case where the API is camelCase',
+    { footer: { text: 'f', icon_url: 'https://x.io/a.png' } },
+    'embeds[0].footer: Unrecognized key',
+  ),
   embed('a color past 0xFFFFFF', { title: 't', color: 0x1000000 }, 'embeds[0].color: must be 0 to 16777215'),
-  embed('a URL that is not http(s)', { title: 't', image: { url: 'ftp://x.io/a.png' } }, 'embeds[0].image.url: must be an http(s) URL'),
-  embed('a timestamp that is not ISO 8601', { title: 't', timestamp: 'yesterday' }, 'embeds[0].timestamp: must be an ISO 8601'),
+  embed(
+    'a URL that is not http(s)',
+    { title: 't', image: { url: 'ftp://x.io/a.png' } },
+    'embeds[0].image.url: must be an http(s) URL',
+  ),
+  embed(
+    'a timestamp that is not ISO 8601',
+    { title: 't', timestamp: 'yesterday' },
+    'embeds[0].timestamp: must be an ISO 8601',
+  ),
   send(
     '6001 characters across the embeds',
     { embeds: [{ description: long(4000) }, { description: long(2000), title: 'x' }] },
@@ -54,22 +70,96 @@ const badInputs = (): BadInput[] => [
   ),
   send('replyTo not a snowflake', { content: 'hi', replyTo: 'last' }, 'replyTo: must be a Discord snowflake'),
   send('an unknown field', { content: 'hi', reply_to: MESSAGE }, 'Unrecognized key: "reply_to"'),
-  send('parse ["users"] with users', { content: 'hi', allowedMentions: { parse: ['users'], users: [MESSAGE] } }, 'allowedMentions.users: cannot be given with parse ["users"]'),
-  send('parse ["roles"] with roles', { content: 'hi', allowedMentions: { parse: ['roles'], roles: [MESSAGE] } }, 'allowedMentions.roles: cannot be given with parse ["roles"]'),
-  send('a mention kind Discord lacks', { content: 'hi', allowedMentions: { parse: ['here'] } }, 'allowedMentions.parse[0]:'),
-  send('a user id that is not a snowflake', { content: 'hi', allowedMentions: { users: ['me'] } }, 'allowedMentions.users[0]: must be a Discord snowflake'),
-  send('repliedUser not a boolean', { content: 'hi', allowedMentions: { repliedUser: 'yes' } }, 'allowedMentions.repliedUser:'),
-  ['an edit of nothing', 'PATCH', `/api/messages/${MESSAGE}`, { channelId: channelId() }, 'send content, embeds or both'],
+  send(
+    'parse ["users"] with users',
+    { content: 'hi', allowedMentions: { parse: ['users'], users: [MESSAGE] } },
+    'allowedMentions.users: cannot be given with parse ["users"]',
+  ),
+  send(
+    'parse ["roles"] with roles',
+    { content: 'hi', allowedMentions: { parse: ['roles'], roles: [MESSAGE] } },
+    'allowedMentions.roles: cannot be given with parse ["roles"]',
+  ),
+  send(
+    'a mention kind Discord lacks',
+    { content: 'hi', allowedMentions: { parse: ['here'] } },
+    'allowedMentions.parse[0]:',
+  ),
+  send(
+    'a user id that is not a snowflake',
+    { content: 'hi', allowedMentions: { users: ['me'] } },
+    'allowedMentions.users[0]: must be a Discord snowflake',
+  ),
+  send(
+    'repliedUser not a boolean',
+    { content: 'hi', allowedMentions: { repliedUser: 'yes' } },
+    'allowedMentions.repliedUser:',
+  ),
+  [
+    'an edit of nothing',
+    'PATCH',
+    `/api/messages/${MESSAGE}`,
+    { channelId: channelId() },
+    'send content, embeds or both',
+  ],
   ['an edit without channelId', 'PATCH', `/api/messages/${MESSAGE}`, { content: 'x' }, 'channelId:'],
-  ['an edit of a messageId that is not one', 'PATCH', '/api/messages/latest', { channelId: channelId(), content: 'x' }, 'messageId: must be a Discord snowflake'],
-  ['an edit with a bad embed', 'PATCH', `/api/messages/${MESSAGE}`, { channelId: channelId(), embeds: [{ title: long(257) }] }, 'embeds[0].title:'],
+  [
+    'an edit of a messageId that is not one',
+    'PATCH',
+    '/api/messages/latest',
+    { channelId: channelId(), content: 'x' },
+    'messageId: must be a Discord snowflake',
+  ],
+  [
+    'an edit with a bad embed',
+    'PATCH',
+    `/api/messages/${MESSAGE}`,
+    { channelId: channelId(), embeds: [{ title: long(257) }] },
+    'embeds[0].title:',
+  ],
   ['a delete without channelId', 'DELETE', `/api/messages/${MESSAGE}`, undefined, 'channelId:'],
-  ['a delete with a channelId that is not one', 'DELETE', `/api/messages/${MESSAGE}?channelId=general`, undefined, 'channelId: must be a Discord snowflake'],
-  ['a reaction that is text', 'PUT', `/api/messages/${MESSAGE}/reactions/thumbsup?channelId=${channelId()}`, undefined, 'emoji: emoji must be one unicode emoji or a custom emoji as name:id'],
-  ['two emoji at once', 'PUT', `/api/messages/${MESSAGE}/reactions/${encodeURIComponent('👍👍')}?channelId=${channelId()}`, undefined, 'emoji: emoji must be one'],
-  ['a custom emoji without its id', 'DELETE', `/api/messages/${MESSAGE}/reactions/${encodeURIComponent('party:')}?channelId=${channelId()}`, undefined, 'emoji: emoji must be one'],
-  ['a reaction without channelId', 'PUT', `/api/messages/${MESSAGE}/reactions/${encodeURIComponent('👍')}`, undefined, 'channelId:'],
-  ['typing in a channelId that is not one', 'POST', '/api/channels/general/typing', undefined, 'channelId: must be a Discord snowflake'],
+  [
+    'a delete with a channelId that is not one',
+    'DELETE',
+    `/api/messages/${MESSAGE}?channelId=general`,
+    undefined,
+    'channelId: must be a Discord snowflake',
+  ],
+  [
+    'a reaction that is text',
+    'PUT',
+    `/api/messages/${MESSAGE}/reactions/thumbsup?channelId=${channelId()}`,
+    undefined,
+    'emoji: emoji must be one unicode emoji or a custom emoji as name:id',
+  ],
+  [
+    'two emoji at once',
+    'PUT',
+    `/api/messages/${MESSAGE}/reactions/${encodeURIComponent('👍👍')}?channelId=${channelId()}`,
+    undefined,
+    'emoji: emoji must be one',
+  ],
+  [
+    'a custom emoji without its id',
+    'DELETE',
+    `/api/messages/${MESSAGE}/reactions/${encodeURIComponent('party:')}?channelId=${channelId()}`,
+    undefined,
+    'emoji: emoji must be one',
+  ],
+  [
+    'a reaction without channelId',
+    'PUT',
+    `/api/messages/${MESSAGE}/reactions/${encodeURIComponent('👍')}`,
+    undefined,
+    'channelId:',
+  ],
+  [
+    'typing in a channelId that is not one',
+    'POST',
+    '/api/channels/general/typing',
+    undefined,
+    'channelId: must be a Discord snowflake',
+  ],
 ]
 
 describe('every bad input is refused before Discord, naming the problem', () => {
@@ -132,7 +222,6 @@ describe('our checks and Discord’s agree', () => {
   test('random embeds: what we accept Discord accepts, and what Discord would refuse we refuse first (never a 5xx)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(randomEmbed, { minLength: 1, maxLength: 11, size: 'xsmall' }), async (embeds) => {
-
         const reply = await stack.request('POST', '/api/messages', {
           sessionId,
           body: { channelId: channelId(), embeds },

@@ -106,7 +106,8 @@ describe('POST /api/messages', () => {
       expect(reply.status).toBe(400)
       expect(reply.json).toEqual({
         code: 'bad_request',
-        error: 'Discord rejected the request: replyTo: unknown message (a reply must name a message in the same channel)',
+        error:
+          'Discord rejected the request: replyTo: unknown message (a reply must name a message in the same channel)',
       })
     }
     expect(inChannel().length).toBe(before)
@@ -243,7 +244,8 @@ describe('every action needs a session, and maps Discord’s limits', () => {
     expect(reply.status).toBe(504)
     expect(reply.json).toEqual({
       code: 'outcome_unknown',
-      error: 'Discord did not answer in time: the edit may or may not have been made; sending the same edit again is safe',
+      error:
+        'Discord did not answer in time: the edit may or may not have been made; sending the same edit again is safe',
     })
     expect(atDiscord(sent.json.id)?.content).toBe('after')
   })

@@ -131,7 +131,11 @@ function readReference(raw: unknown): NonNullable<MessageBody['reference']> {
     const id = value[field]
     if (id === undefined || id === null) return null
     if (typeof id !== 'string' || !SNOWFLAKE.test(id)) {
-      throw invalidFormBody(['message_reference', field], 'NUMBER_TYPE_COERCE', `Value "${String(id)}" is not snowflake.`)
+      throw invalidFormBody(
+        ['message_reference', field],
+        'NUMBER_TYPE_COERCE',
+        `Value "${String(id)}" is not snowflake.`,
+      )
     }
     return id
   }
@@ -141,7 +145,11 @@ function readReference(raw: unknown): NonNullable<MessageBody['reference']> {
   }
   const fail = value.fail_if_not_exists
   if (fail !== undefined && fail !== null && typeof fail !== 'boolean') {
-    throw invalidFormBody(['message_reference', 'fail_if_not_exists'], 'BASE_TYPE_BAD_TYPE', 'Must be either true or false.')
+    throw invalidFormBody(
+      ['message_reference', 'fail_if_not_exists'],
+      'BASE_TYPE_BAD_TYPE',
+      'Must be either true or false.',
+    )
   }
   return { messageId, channelId: snowflake('channel_id'), failIfNotExists: fail !== false }
 }

@@ -156,7 +156,8 @@ export const EmojiParam = z
   )
   .openapi({
     param: {
-      description: 'A unicode emoji (`%F0%9F%91%8D` for 👍) or a custom one as `name:id` (`party%3A1104455672845533184`), URL-encoded',
+      description:
+        'A unicode emoji (`%F0%9F%91%8D` for 👍) or a custom one as `name:id` (`party%3A1104455672845533184`), URL-encoded',
     },
     example: '👍',
   })
