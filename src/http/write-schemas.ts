@@ -114,7 +114,7 @@ const AllowedMentions = z
   })
   .openapi('AllowedMentions', {
     description:
-      'Who the message may ping (Discord\'s `allowed_mentions`, camelCase). Default: `{"parse": ["users"]}`: users named as `<@id>` are pinged, `@everyone`, `@here` and roles are not.',
+      'Who the message may ping (Discord\'s `allowed_mentions`, camelCase). Default: `{"parse": ["users"]}`: users named as `<@id>` are pinged, `@everyone`, `@here` and roles are not. Given, it replaces the default whole: `{"repliedUser": true}` alone pings only the replied author.',
   })
 
 export const SendMessageBody = z
