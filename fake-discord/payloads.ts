@@ -206,8 +206,10 @@ export function toApiMessage(world: World, message: MessageRecord, canReadConten
     allowed === null ||
     allowed.parse.includes(kind) ||
     (id !== undefined && (kind === 'roles' ? allowed.roles : allowed.users).includes(id))
-  const mentions = mentionedUserIds(message.content).flatMap((id) => {
-    const user = lets('users', id) ? world.users.get(id) : undefined
+  // a reply pings the author it answers unless allowed_mentions says replied_user false (sent without it: pinged)
+  const repliedAuthorId = message.replyTo && (allowed === null || allowed.repliedUser) ? [message.replyTo.authorId] : []
+  const mentions = [...new Set([...mentionedUserIds(message.content), ...repliedAuthorId])].flatMap((id) => {
+    const user = id === repliedAuthorId[0] || lets('users', id) ? world.users.get(id) : undefined
     return user ? [toApiUser(user)] : []
   })
   const reactions = [...message.reactions.values()]
@@ -223,7 +225,7 @@ export function toApiMessage(world: World, message: MessageRecord, canReadConten
   return {
     id: message.id,
     channel_id: message.channelId,
-    type: 0,
+    type: message.replyTo ? 19 : 0, // 19: Reply
     author: toApiUser(author),
     content: canReadContent ? message.content : '',
     timestamp: new Date(timestampOf(message.id)).toISOString(),
@@ -239,7 +241,22 @@ export function toApiMessage(world: World, message: MessageRecord, canReadConten
     components: [],
     ...(reactions.length > 0 ? { reactions } : {}),
     ...(message.nonce !== null ? { nonce: message.nonce } : {}),
+    ...(message.replyTo ? replyFields(world, message, message.replyTo.messageId, canReadContent) : {}),
   }
+}
+
+/**
+ * A reply's message_reference, and the message it answers as `referenced_message` (null once deleted; one level
+ * deep, as Discord nests it: the answered message carries no referenced_message of its own).
+ */
+function replyFields(world: World, message: MessageRecord, repliedId: string, canReadContent: boolean) {
+  const replied = world.messagesOf(message.channelId).find((m) => m.id === repliedId)
+  const reference = { type: 0, message_id: repliedId, channel_id: message.channelId, guild_id: message.guildId }
+  if (!replied) return { message_reference: reference, referenced_message: null }
+  const { referenced_message: _nested, ...answered } = toApiMessage(world, replied, canReadContent) as APIMessage & {
+    referenced_message?: unknown
+  }
+  return { message_reference: reference, referenced_message: answered }
 }
 
 /** `me` is per viewer, so it is filled in after building the shared message. */

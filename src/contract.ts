@@ -114,13 +114,52 @@ export type WorkerReset = { clean: boolean; heapUsedBytes: number; detail: strin
 
 export type NewMessage = {
   channelId: string
-  content: string
+  /** Content, embeds or both (the route checked at least one). */
+  content?: string
+  embeds?: MessageEmbed[]
+  /** The message this one replies to, in the same channel. */
+  replyTo?: string
+  /** Absent: only users named as <@id> are pinged (allowed_mentions {parse: ["users"]}). */
+  allowedMentions?: AllowedMentions
   /**
    * Discord's message nonce, sent with enforce_nonce: a repeat within a few minutes returns the first message
    * instead of a second one. At most 25 characters (Discord's limit); one per request, or per Idempotency-Key.
    */
   nonce: string
 }
+
+/** An embed in the API's camelCase; the worker maps it to Discord's snake_case (workers/writes.ts). */
+export type MessageEmbed = {
+  title?: string
+  description?: string
+  url?: string
+  /** ISO 8601. */
+  timestamp?: string
+  /** 0xRRGGBB as an integer. */
+  color?: number
+  footer?: { text: string; iconUrl?: string }
+  image?: { url: string }
+  thumbnail?: { url: string }
+  author?: { name: string; url?: string; iconUrl?: string }
+  fields?: { name: string; value: string; inline?: boolean }[]
+}
+
+/** Discord's allowed_mentions in camelCase; `parse` and an id list of the same kind exclude each other. */
+export type AllowedMentions = {
+  parse?: ('users' | 'roles' | 'everyone')[]
+  users?: string[]
+  roles?: string[]
+  repliedUser?: boolean
+}
+
+/** A change to one of the bot's own messages: content, embeds or both. */
+export type MessageEdit = { channelId: string; messageId: string; content?: string; embeds?: MessageEmbed[] }
+
+/** One message, named as Discord's routes name it: by channel, then id. */
+export type MessageRef = { channelId: string; messageId: string }
+
+/** The bot's own reaction: a unicode emoji, or a custom one as `name:id`. */
+export type OwnReaction = MessageRef & { emoji: string }
 
 /**
  * What a worker tells the gateway unasked, on the same port as the RPC replies (Comlink ignores messages
@@ -163,6 +202,13 @@ export interface BotWorkerApi {
   listMembers(guildId: string, limit: number, after: string | null): Promise<RpcResult<Page>>
   listMessages(channelId: string, limit: number, before: string | null): Promise<RpcResult<Page>>
   sendMessage(message: NewMessage): Promise<RpcResult<JsonText>>
+  /** Edits one of the bot's own messages (Discord refuses others' with 50005); the message as edited. */
+  editMessage(edit: MessageEdit): Promise<RpcResult<JsonText>>
+  deleteMessage(message: MessageRef): Promise<RpcResult<null>>
+  addReaction(reaction: OwnReaction): Promise<RpcResult<null>>
+  removeReaction(reaction: OwnReaction): Promise<RpcResult<null>>
+  /** Shows "<bot> is typing…" in the channel (Discord shows it ~10 s, or until the bot sends). */
+  triggerTyping(channelId: string): Promise<RpcResult<null>>
   /** Destroys the client; the worker may then be terminated. */
   stop(): Promise<void>
   /**

@@ -85,20 +85,29 @@ const NOT_FOUND_BY_DISCORD_CODE: Record<number, string> = {
 const FORBIDDEN_BY_DISCORD_CODE: Record<number, string> = {
   50001: 'Missing access: the bot cannot see this resource',
   50013: 'Missing permissions: the bot may not do this here',
+  50005: 'Cannot edit a message authored by another user: a bot may only edit its own messages',
+}
+/**
+ * Discord's 400s that name one thing wrong rather than a form (50035 keeps Discord's field tree). 10014: the
+ * emoji is the request's own input, and Discord itself answers 400; a 404 would read as "no such message".
+ */
+const BAD_REQUEST_BY_DISCORD_CODE: Record<number, string> = {
+  10014: 'Unknown emoji: not a unicode emoji Discord knows, or a custom emoji the bot cannot use',
 }
 
 /**
  * A send that got no answer in time, from Discord (`by` 'discord') or from its worker ('bot'): Discord may
  * have created the message or not. The nonce the send carried makes a retry with the same key safe.
  */
-export function outcomeUnknown(by: 'discord' | 'bot'): AppError {
+export function outcomeUnknown(
+  by: 'discord' | 'bot',
+  what: { done: string; safe: string } = {
+    done: 'the message may or may not have been sent',
+    safe: 'retrying with the same Idempotency-Key is safe (it cannot send the message twice)',
+  },
+): AppError {
   const who = by === 'discord' ? 'Discord' : 'The bot'
-  return new AppError(
-    504,
-    'outcome_unknown',
-    `${who} did not answer in time: the message may or may not have been sent; ` +
-      'retrying with the same Idempotency-Key is safe (it cannot send the message twice)',
-  )
+  return new AppError(504, 'outcome_unknown', `${who} did not answer in time: ${what.done}; ${what.safe}`)
 }
 
 /** Discord's answer, as the worker reported it → the error our API shows. One table for every route. */
@@ -127,7 +136,13 @@ export function invalidBudgetRefusal(guard: 'ip' | 'bot', retryAfterMs: number):
 export function fromRpcFailure(failure: RpcFailure): AppError {
   const { status, discordCode, detail } = failure
   if (failure.guard) return invalidBudgetRefusal(failure.guard, failure.retryAfterMs ?? 60_000)
-  if (status === 400) return new AppError(400, 'bad_request', `Discord rejected the request: ${detail}`)
+  if (status === 400) {
+    return new AppError(
+      400,
+      'bad_request',
+      BAD_REQUEST_BY_DISCORD_CODE[discordCode] ?? `Discord rejected the request: ${detail}`,
+    )
+  }
   if (status === 401) return tokenRejected()
   if (status === 403) {
     return new AppError(403, 'forbidden', FORBIDDEN_BY_DISCORD_CODE[discordCode] ?? detail)

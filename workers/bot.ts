@@ -19,11 +19,12 @@ import { createRestGuard } from './rest-guard.ts'
 import { createMessageCache, type MessageCache } from './message-cache.ts'
 import { feedMessageCache } from './message-events.ts'
 import { pushCaches, serializeChannels, serializeGuilds } from './push.ts'
-import { listMembers, listMessages, sendMessage } from './reads.ts'
+import { listMembers, listMessages } from './reads.ts'
 import { subscribe, unsubscribeAll } from './subscribe.ts'
 import { watchClient, type Telemetry } from './telemetry.ts'
 import { breakOnPurpose, dropGrown } from './test-faults.ts'
 import { createWorkerLog } from './worker-log.ts'
+import { addReaction, deleteMessage, editMessage, removeReaction, sendMessage, triggerTyping } from './writes.ts'
 
 const MESSAGE_EVENTS = GatewayIntentBits.GuildMessages | GatewayIntentBits.MessageContent
 
@@ -279,6 +280,11 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
         return listMessages(client, requireRunning().messages, channelId, limit, before)
       }),
     sendMessage: (message) => answer((client, signal) => sendMessage(client, message, signal)),
+    editMessage: (edit) => answer((client, signal) => editMessage(client, edit, signal)),
+    deleteMessage: (message) => answer((client, signal) => deleteMessage(client, message, signal)),
+    addReaction: (reaction) => answer((client, signal) => addReaction(client, reaction, signal)),
+    removeReaction: (reaction) => answer((client, signal) => removeReaction(client, reaction, signal)),
+    triggerTyping: (channelId) => answer((client, signal) => triggerTyping(client, channelId, signal)),
     async stop() {
       generation += 1
       const stopping = running

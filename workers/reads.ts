@@ -1,6 +1,6 @@
 import type { Client } from 'discord.js'
 import { Routes, type APIGuildMember, type APIMessage } from 'discord-api-types/v10'
-import type { JsonText, NewMessage, Page } from '../src/contract.ts'
+import type { Page } from '../src/contract.ts'
 import type { MessageCache } from './message-cache.ts'
 import { toMember, toMessage } from './shapes.ts'
 
@@ -89,23 +89,4 @@ export async function listMessages(
     if (filled) return filled
   }
   return { body: page.body, nextCursor: page.nextCursor }
-}
-
-const DEFAULT_ALLOWED_MENTIONS = Object.freeze({ parse: Object.freeze(['users']) })
-
-/**
- * A send is not idempotent, yet @discordjs/rest retries it after a timeout or a 5xx: with `enforce_nonce`,
- * Discord returns the message it already created with this nonce (by this bot, within a few minutes) and
- * creates none, so a retry by us or by the client cannot post the message twice.
- */
-export async function sendMessage(
-  client: Client<true>,
-  { channelId, content, nonce }: NewMessage,
-  signal: AbortSignal,
-): Promise<JsonText> {
-  // Without allowed_mentions Discord pings every @everyone, @here and role the content names: a client's text
-  // must not ping a whole server. Users named as <@id> still are (the events issue adds an override).
-  const body = { content, nonce, enforce_nonce: true, allowed_mentions: DEFAULT_ALLOWED_MENTIONS }
-  const sent = (await client.rest.post(Routes.channelMessages(channelId), { body, signal })) as APIMessage
-  return JSON.stringify(toMessage(sent))
 }

@@ -108,6 +108,29 @@ export function createFanout(world: WorldState, sessions: SessionStore): (event:
         )
         return
       }
+      case 'typingStart': {
+        const { channelId, guildId, userId } = event
+        const member = world.guilds.get(guildId)?.members.get(userId)
+        const data = {
+          channel_id: channelId,
+          guild_id: guildId,
+          user_id: userId,
+          timestamp: Math.floor(event.at / 1000), // Unix seconds, as Discord sends it
+          ...(member ? { member: toApiMember(world, member) } : {}),
+        }
+        const channel = world.channels.get(channelId)
+        const guild = world.guilds.get(guildId)
+        each(
+          Intent.GuildMessageTyping,
+          (s) =>
+            guild !== undefined &&
+            channel !== undefined &&
+            guild.members.has(s.bot.user.id) &&
+            hasPermission(channelPermissions(guild, channel, s.bot.user.id), Permission.ViewChannel),
+          (s) => sessions.dispatch(s, 'TYPING_START', data),
+        )
+        return
+      }
       case 'memberRemove': {
         const user = world.users.get(event.userId)
         for (const s of sessions.live()) {

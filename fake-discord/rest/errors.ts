@@ -40,8 +40,14 @@ export const apiErrors = {
   invalidJson: fail(400, 'The request body contains invalid JSON.', 50109),
 } as const
 
-/** 50035 Invalid Form Body, with the per-field tree Discord nests under `errors`. */
-export function invalidFormBody(field: string, code: string, message: string): FakeApiError {
-  const tree: ErrorTree = { [field]: { _errors: [{ code, message }] } }
-  return new FakeApiError(400, { message: 'Invalid Form Body', code: 50035, errors: tree })
+/**
+ * 50035 Invalid Form Body, with the per-field tree Discord nests under `errors`. A path nests one level per key,
+ * array indexes as string keys (`embeds.0.title` is `{embeds: {"0": {title: {_errors}}}}`); an empty path is
+ * the body itself.
+ */
+export function invalidFormBody(field: string | readonly (string | number)[], code: string, message: string) {
+  const path = typeof field === 'string' ? [field] : field
+  let tree: ErrorTree | FieldErrors = { _errors: [{ code, message }] }
+  for (const key of [...path].reverse()) tree = { [String(key)]: tree }
+  return new FakeApiError(400, { message: 'Invalid Form Body', code: 50035, errors: tree as ErrorTree })
 }

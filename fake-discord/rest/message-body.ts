@@ -1,4 +1,5 @@
 import type { AllowedMentions } from '../world/types.ts'
+import { checkEmbeds } from './embeds.ts'
 import { apiErrors, FakeApiError, invalidFormBody } from './errors.ts'
 
 export interface MessageBody {
@@ -8,6 +9,8 @@ export interface MessageBody {
   /** With a nonce: return the message this author already created with it, rather than a second one. */
   enforceNonce?: boolean
   allowedMentions?: AllowedMentions
+  /** A reply: the message it answers (channel: the request's, when not given). */
+  reference?: { messageId: string; channelId: string | null; failIfNotExists: boolean }
 }
 
 // Discord: "nonce: integer or string, up to 25 characters" (docs → Resources → Message → Create Message).
@@ -42,6 +45,7 @@ export function readMessageBody(raw: unknown, mode: 'create' | 'edit'): MessageB
     if (body.embeds.length > 10) {
       throw invalidFormBody('embeds', 'BASE_TYPE_MAX_LENGTH', 'Must be 10 or fewer in length.')
     }
+    checkEmbeds(body.embeds as Record<string, unknown>[])
     result.embeds = body.embeds as Record<string, unknown>[]
   }
   if (body.nonce !== undefined && body.nonce !== null) result.nonce = readNonce(body.nonce)
@@ -53,6 +57,9 @@ export function readMessageBody(raw: unknown, mode: 'create' | 'edit'): MessageB
   }
   if (body.allowed_mentions !== undefined && body.allowed_mentions !== null) {
     result.allowedMentions = readAllowedMentions(body.allowed_mentions)
+  }
+  if (mode === 'create' && body.message_reference !== undefined && body.message_reference !== null) {
+    result.reference = readReference(body.message_reference)
   }
   const empty = (result.content ?? '') === '' && (result.embeds ?? []).length === 0
   if (mode === 'create' && empty) throw apiErrors.emptyMessage()
@@ -112,4 +119,37 @@ function readNonce(nonce: unknown): string | number {
     throw invalidFormBody('nonce', 'BASE_TYPE_MAX_LENGTH', `Must be ${NONCE_MAX_LENGTH} or fewer in length.`)
   }
   return nonce
+}
+
+/** Discord's message_reference as a reply sends it: message_id, optional channel_id, fail_if_not_exists (default true). */
+function readReference(raw: unknown): NonNullable<MessageBody['reference']> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw invalidFormBody('message_reference', 'MODEL_TYPE_CONVERT', 'Only dictionaries may be used in a ModelType')
+  }
+  const value = raw as Record<string, unknown>
+  const snowflake = (field: 'message_id' | 'channel_id') => {
+    const id = value[field]
+    if (id === undefined || id === null) return null
+    if (typeof id !== 'string' || !SNOWFLAKE.test(id)) {
+      throw invalidFormBody(
+        ['message_reference', field],
+        'NUMBER_TYPE_COERCE',
+        `Value "${String(id)}" is not snowflake.`,
+      )
+    }
+    return id
+  }
+  const messageId = snowflake('message_id')
+  if (messageId === null) {
+    throw invalidFormBody(['message_reference', 'message_id'], 'BASE_TYPE_REQUIRED', 'This field is required')
+  }
+  const fail = value.fail_if_not_exists
+  if (fail !== undefined && fail !== null && typeof fail !== 'boolean') {
+    throw invalidFormBody(
+      ['message_reference', 'fail_if_not_exists'],
+      'BASE_TYPE_BAD_TYPE',
+      'Must be either true or false.',
+    )
+  }
+  return { messageId, channelId: snowflake('channel_id'), failIfNotExists: fail !== false }
 }

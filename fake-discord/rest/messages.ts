@@ -5,9 +5,9 @@ import { compareSnowflakes } from '../snowflake.ts'
 import type { MessageRecord } from '../world/types.ts'
 import { channelFor, messageFor } from './access.ts'
 import { appHasFlag, noContent, ok, type RestContext, type RouteHandler } from './context.ts'
-import { apiErrors } from './errors.ts'
+import { apiErrors, invalidFormBody } from './errors.ts'
 import { readInt, readSnowflake } from './query.ts'
-import { readMessageBody } from './message-body.ts'
+import { readMessageBody, type MessageBody } from './message-body.ts'
 
 const param = (ctx: RestContext, name: string) => ctx.params[name] ?? ''
 
@@ -62,6 +62,7 @@ export const postMessage: RouteHandler = (ctx) => {
     embeds: body.embeds ?? [],
     nonce: body.nonce ?? null,
     allowedMentions: body.allowedMentions ?? null,
+    replyTo: body.reference ? repliedMessage(ctx, channel.id, body.reference) : null,
   })
   if (enforcedNonce !== undefined) ctx.nonces.remember(message)
   return ok(viewMessage(ctx, message))
@@ -107,9 +108,33 @@ export const deleteOwnReaction: RouteHandler = (ctx) => {
 }
 
 export const triggerTyping: RouteHandler = (ctx) => {
-  const { permissions } = channelFor(ctx, param(ctx, 'channel_id'))
+  const { permissions, channel } = channelFor(ctx, param(ctx, 'channel_id'))
   if (!hasPermission(permissions, Permission.SendMessages)) throw apiErrors.missingPermissions()
+  ctx.mutations.startTyping(channel.id, ctx.bot.user.id)
   return noContent
+}
+
+/**
+ * What a reply answers. Discord looks the message up in the reference's channel (the request's when not given):
+ * another channel named is refused; a message not there is refused unless fail_if_not_exists is false, when
+ * the message goes out as a plain one.
+ */
+function repliedMessage(
+  ctx: RestContext,
+  channelId: string,
+  reference: NonNullable<MessageBody['reference']>,
+): MessageRecord['replyTo'] {
+  if (reference.channelId !== null && reference.channelId !== channelId) {
+    throw invalidFormBody(
+      'message_reference',
+      'REPLIES_CANNOT_REFERENCE_OTHER_CHANNEL',
+      'Cannot reply to a message from a different channel',
+    )
+  }
+  const replied = ctx.world.messagesOf(channelId).find((m) => m.id === reference.messageId)
+  if (replied) return { messageId: replied.id, authorId: replied.authorId }
+  if (!reference.failIfNotExists) return null
+  throw invalidFormBody('message_reference', 'REPLIES_UNKNOWN_MESSAGE', 'Unknown message')
 }
 
 /** Unicode emoji as is, custom ones as `name:id`; the fake has no custom emojis, so those are unknown. */

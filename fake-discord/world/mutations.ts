@@ -9,6 +9,7 @@ export type WorldEvent =
   | { type: 'reactionRemove'; message: MessageRecord; userId: string; emoji: ReactionRecord['emoji'] }
   | { type: 'memberAdd'; guildId: string; member: MemberRecord }
   | { type: 'memberRemove'; guildId: string; userId: string }
+  | { type: 'typingStart'; channelId: string; guildId: string; userId: string; at: number }
 
 export interface Mutations {
   createMessage(input: {
@@ -18,6 +19,7 @@ export interface Mutations {
     embeds?: readonly Record<string, unknown>[]
     nonce?: string | number | null
     allowedMentions?: AllowedMentions | null
+    replyTo?: MessageRecord['replyTo']
   }): MessageRecord
   editMessage(message: MessageRecord, change: { content?: string; embeds?: readonly Record<string, unknown>[] }): void
   deleteMessage(message: MessageRecord): void
@@ -25,6 +27,8 @@ export interface Mutations {
   removeReaction(message: MessageRecord, userId: string, emoji: ReactionRecord['emoji']): void
   addMember(guildId: string, userId: string): MemberRecord
   removeMember(guildId: string, userId: string): boolean
+  /** Nothing in the world changes: Discord only tells the channel's viewers (TYPING_START). */
+  startTyping(channelId: string, userId: string): void
   subscribe(listener: (event: WorldEvent) => void): () => void
 }
 
@@ -37,7 +41,7 @@ export function createMutations(world: WorldState, nextId: () => string): Mutati
     for (const listener of listeners) listener(event)
   }
   return {
-    createMessage({ channelId, authorId, content, embeds = [], nonce = null, allowedMentions = null }) {
+    createMessage({ channelId, authorId, content, embeds = [], nonce = null, allowedMentions = null, replyTo = null }) {
       const channel = world.channels.get(channelId)
       if (!channel) throw new Error(`unknown channel ${channelId}`)
       const message: MessageRecord = {
@@ -51,6 +55,7 @@ export function createMutations(world: WorldState, nextId: () => string): Mutati
         nonce,
         allowedMentions,
         reactions: new Map(),
+        replyTo,
       }
       const list = world.messages.get(channelId) ?? []
       list.push(message)
@@ -99,6 +104,11 @@ export function createMutations(world: WorldState, nextId: () => string): Mutati
       const removed = world.guilds.get(guildId)?.members.delete(userId) ?? false
       if (removed) emit({ type: 'memberRemove', guildId, userId })
       return removed
+    },
+    startTyping(channelId, userId) {
+      const channel = world.channels.get(channelId)
+      if (!channel) throw new Error(`unknown channel ${channelId}`)
+      emit({ type: 'typingStart', channelId, guildId: channel.guildId, userId, at: Date.now() })
     },
     subscribe(listener) {
       listeners.add(listener)

@@ -98,6 +98,8 @@ export interface MessageRecord {
   /** null: the request sent none, so Discord pinged everything its content mentions. */
   readonly allowedMentions: AllowedMentions | null
   readonly reactions: Map<string, ReactionRecord> // keyed by emoji key ("name" or "name:id")
+  /** A reply: the message it answers (in the same channel) and that message's author, pinged per allowed_mentions. */
+  readonly replyTo?: { readonly messageId: string; readonly authorId: string } | null
 }
 
 export interface WorldIds {

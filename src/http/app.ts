@@ -22,6 +22,7 @@ import { docsRoutes } from './routes/docs.ts'
 import { healthRoutes } from './routes/health.ts'
 import { metricsRoutes } from './routes/metrics.ts'
 import { readRoutes } from './routes/reads.ts'
+import { writeRoutes } from './routes/writes.ts'
 import { createMethodCheck } from './routes/methods.ts'
 import { securityHeaders } from './security-headers.ts'
 import type { SessionStore } from '../sessions/store.ts'
@@ -70,6 +71,11 @@ export function createApp(deps: AppDeps) {
   for (const path of dataRoutes) app.use(path, requireSession(sessions), requireBot(pool, sessions))
   // members and messages call Discord: near Discord's invalid-request ban, fail fast instead
   for (const path of ['/api/members', '/api/messages']) app.use(path, guardInvalidBudget(budget))
+  // the actions on one message or channel (writes.ts): each calls Discord. The base paths above are matched
+  // exactly; `/x/:id/*` matches `/x/:id` and below but never `/x` itself, so no request passes twice
+  for (const path of ['/api/messages/:messageId/*', '/api/channels/:channelId/*']) {
+    app.use(path, requireSession(sessions), requireBot(pool, sessions), guardInvalidBudget(budget))
+  }
   const admin = requireAdmin(deps.adminToken)
   app.use('/admin/*', admin)
   if (!config.METRICS_PUBLIC) app.use('/metrics', admin)
@@ -79,6 +85,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', metricsRoutes(metrics, config.METRICS_PUBLIC))
   app.route('/', authRoutes({ config, sessions, pool, log, budget }))
   app.route('/', readRoutes(config.PUBLIC_URL ?? null))
+  app.route('/', writeRoutes(config.PUBLIC_URL ?? null))
   app.route('/', docsRoutes())
   describeApi(app, config.PUBLIC_URL ?? null)
 

@@ -192,14 +192,6 @@ export const Message = z
   })
   .openapi('Message')
 
-export const SendMessageBody = z
-  .object({
-    channelId: Snowflake,
-    // Discord's own limit for a message's content.
-    content: z.string().min(1, 'content must not be empty').max(2000, 'content must be 2000 characters or fewer'),
-  })
-  .openapi('SendMessageRequest')
-
 /** A `limit` query parameter: digits only (query.ts), documented as the integer it is. */
 export const limitParam = (range: LimitRange, what: string) =>
   z

@@ -1,24 +1,19 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { RpcResult } from '../../contract.ts'
-import { messageNonce } from '../../discord/message-nonce.ts'
-import { AppError, outcomeUnknown } from '../../errors.ts'
 import { notInGuild } from '../../pool/bot-cache.ts'
-import { wasCutOff } from '../../pool/remote.ts'
 import { MEMBERS_LIMIT, MESSAGES_LIMIT } from '../query.ts'
 import {
   Channel,
   ERRORS,
   errorResponses,
-  idempotencyHeaders,
   Guild,
   limitParam,
   Member,
   Message,
-  SendMessageBody,
   Snowflake,
   successHeader,
 } from '../schemas.ts'
-import { absoluteUrl, createRouter, nextLink, sendJsonText, unwrap } from './router.ts'
+import { createRouter, nextLink, sendJsonText, unwrap } from './router.ts'
 
 const security = [{ session: [] }]
 const listOf = (schema: z.ZodType, description: string, withLink = false) => ({
@@ -141,48 +136,6 @@ const messages = createRoute({
   },
 })
 
-const sendMessage = createRoute({
-  method: 'post',
-  path: '/api/messages',
-  operationId: 'sendMessage',
-  tags: ['write'],
-  summary: 'Send a message as the bot',
-  description:
-    'Content of 1–2000 characters (Unicode code points, as Discord counts them). Users named as `<@id>` are pinged; `@everyone`, `@here` and roles never are (Discord gets `allowed_mentions: {"parse": ["users"]}`).',
-  security,
-  request: {
-    headers: idempotencyHeaders,
-    body: {
-      required: true,
-      description: 'The channel and the text',
-      content: { 'application/json': { schema: SendMessageBody } },
-    },
-  },
-  responses: {
-    201: {
-      description: 'Sent',
-      headers: {
-        Location: successHeader(
-          'A URL that reads the message back: `/api/messages?channelId=…&before=<id + 1>&limit=1`',
-        ),
-      },
-      content: { 'application/json': { schema: Message } },
-    },
-    ...errorResponses({
-      400: `${ERRORS.body400}, or Discord rejected the message`,
-      401: ERRORS.session401,
-      403: 'The bot cannot see the channel (50001) or may not send there (50013)',
-      404: 'Unknown channel',
-      413: ERRORS.body413,
-      415: ERRORS.body415,
-      429: ERRORS.discord429,
-      502: ERRORS.discord502,
-      503: ERRORS.discord503,
-      504: 'No answer in time (`outcome_unknown`): the message may or may not have been sent; retry with the same Idempotency-Key',
-    }),
-  },
-})
-
 /**
  * The worker answers 10004 for a guild missing from its client's cache, which lists every guild the bot is in:
  * the same 403 as the gateway's own check, whichever of the two saw it first.
@@ -192,16 +145,9 @@ function unwrapInGuild<T>(result: RpcResult<T>): T {
   return unwrap(result)
 }
 
-/** Where a sent message can be read back: the one message older than its id + 1, in its channel. */
-function messageLocation(requestUrl: string, sent: string, publicUrl: string | null): string {
-  const { id, channelId } = JSON.parse(sent) as { id: string; channelId: string }
-  const query = new URLSearchParams({ channelId, before: String(BigInt(id) + 1n), limit: '1' })
-  return absoluteUrl(requestUrl, `/api/messages?${query}`, publicUrl)
-}
-
 /**
- * The routes that read from (or write through) the session's bot. Mounted behind requireSession + requireBot.
- * `publicUrl`: PUBLIC_URL, the base of the absolute URLs in Link and Location (null: the request's origin).
+ * The routes that read through the session's bot (its writes are in writes.ts). Mounted behind requireSession +
+ * requireBot. `publicUrl`: PUBLIC_URL, the base of the absolute URLs in Link (null: the request's origin).
  */
 export function readRoutes(publicUrl: string | null) {
   return (
@@ -234,23 +180,6 @@ export function readRoutes(publicUrl: string | null) {
         const page = kept ?? unwrap(await bot.call((worker) => worker.listMessages(channelId, limit, before ?? null)))
         if (!kept && before === undefined) bot.cache.keepMessages(channelId, page)
         return sendJsonText(c, page.body, nextLink(c.req.url, 'before', page.nextCursor, publicUrl))
-      })
-      .openapi(sendMessage, async (c) => {
-        const { channelId, content } = c.req.valid('json')
-        const bot = c.get('bot')
-        const nonce = messageNonce(bot.identity.botId, c.req.valid('header')['idempotency-key'])
-        const sent = await bot
-          .call((worker) => worker.sendMessage({ channelId, content, nonce }))
-          .catch((err: unknown) => {
-            // the worker took the send and never answered, or died answering: it may have reached Discord
-            throw (err instanceof AppError && err.code === 'bot_timeout') || wasCutOff(err)
-              ? outcomeUnknown('bot')
-              : err
-          })
-        // the worker's Discord deadline passed (504): Discord may have created the message before it
-        if (!sent.ok && sent.status === 504) throw outcomeUnknown('discord')
-        const body = unwrap(sent)
-        return sendJsonText(c, body, { location: messageLocation(c.req.url, body, publicUrl) }, 201)
       })
   )
 }

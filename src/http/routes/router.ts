@@ -11,10 +11,15 @@ export function createRouter() {
     defaultHook: (result) => {
       if (result.success) return
       const issue = result.error.issues[0]
-      const where = issue?.path.length ? `${issue.path.join('.')}: ` : ''
+      const where = issue?.path.length ? `${fieldPath(issue.path)}: ` : ''
       throw new AppError(400, 'bad_request', `${where}${issue?.message ?? 'invalid input'}`)
     },
   })
+}
+
+/** `embeds[0].fields[2].name`: a field's path as a client writes it in JavaScript. */
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i > 0 ? '.' : ''}${String(key)}`)).join('')
 }
 
 /** The worker's answer, or the error Discord's answer maps to. */
