@@ -25,6 +25,9 @@ import { readRoutes } from './routes/reads.ts'
 import { createMethodCheck } from './routes/methods.ts'
 import { securityHeaders } from './security-headers.ts'
 import type { SessionStore } from '../sessions/store.ts'
+import type { EventHub } from '../events/hub.ts'
+import type { Webhooks } from '../webhooks/webhooks.ts'
+import { webhookRoutes } from './routes/webhooks.ts'
 
 export type AppDeps = {
   config: Config
@@ -36,6 +39,8 @@ export type AppDeps = {
   adminToken: string
   isReady: () => boolean
   eventLoopLagMs: () => number
+  events: EventHub
+  webhooks: Webhooks
 }
 
 /** Headers a browser script may read on a cross-origin answer (beyond the CORS-safelisted ones). */
@@ -70,6 +75,8 @@ export function createApp(deps: AppDeps) {
   for (const path of dataRoutes) app.use(path, requireSession(sessions), requireBot(pool, sessions))
   // members and messages call Discord: near Discord's invalid-request ban, fail fast instead
   for (const path of ['/api/members', '/api/messages']) app.use(path, guardInvalidBudget(budget))
+  for (const path of ['/api/webhooks', '/api/webhooks/*'])
+    app.use(path, requireSession(sessions), requireBot(pool, sessions))
   const admin = requireAdmin(deps.adminToken)
   app.use('/admin/*', admin)
   if (!config.METRICS_PUBLIC) app.use('/metrics', admin)
@@ -80,6 +87,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', authRoutes({ config, sessions, pool, log, budget }))
   app.route('/', readRoutes(config.PUBLIC_URL ?? null))
   app.route('/', docsRoutes())
+  app.route('/', webhookRoutes(deps.webhooks))
   describeApi(app, config.PUBLIC_URL ?? null)
 
   const methodCheck = createMethodCheck(app.routes)
