@@ -108,8 +108,8 @@ export function createDeliveryQueue(initial: StoredWebhook, deps: DeliveryDeps):
   }
 
   const entryOf =
-    (eventId: number, eventType: string, attemptNo: number, outcome: DeliveryOutcome) =>
-    (result: AttemptResult, durationMs: number): DeliveryRecord => ({
+    (eventId: number, eventType: string, attemptNo: number) =>
+    (outcome: DeliveryOutcome, result: AttemptResult, durationMs: number): DeliveryRecord => ({
       eventId,
       eventType,
       attempt: attemptNo,
@@ -141,46 +141,42 @@ export function createDeliveryQueue(initial: StoredWebhook, deps: DeliveryDeps):
       at: clock.now(),
     })
 
+  /** Marks the start of a run of failures; true once the run has lasted disableAfterMs. */
+  async function failedLongEnough(): Promise<boolean> {
+    const now = clock.now()
+    if (webhook.failingSince === null) {
+      webhook.failingSince = now
+      await store.update(webhook.botId, webhook.webhookId, { failingSince: now })
+    }
+    return now - webhook.failingSince >= settings.disableAfterMs
+  }
+
   async function deliver({ event, json }: PublishedEvent) {
     for (let attemptNo = 1; attemptNo <= settings.maxAttempts; attemptNo++) {
       const { result, durationMs } = await attempt(event.id, json)
       if (closing.signal.aborted) return
+      const entry = entryOf(event.id, event.type, attemptNo)
       const verdict = judge(result)
-      const outcome =
-        verdict === 'delivered'
-          ? 'delivered'
-          : verdict === 'retry' && attemptNo < settings.maxAttempts
-            ? 'retrying'
-            : 'failed'
-      await record(entryOf(event.id, event.type, attemptNo, outcome)(result, durationMs))
       if (verdict === 'delivered') {
+        await record(entry('delivered', result, durationMs))
         if (webhook.failingSince !== null) {
           webhook.failingSince = null
           await store.update(webhook.botId, webhook.webhookId, { failingSince: null })
         }
         return
       }
-      const now = clock.now()
-      if (webhook.failingSince === null) {
-        webhook.failingSince = now
-        await store.update(webhook.botId, webhook.webhookId, { failingSince: now })
-      }
-      log.debug({ eventId: event.id, attempt: attemptNo, outcome, error: describe(result) }, 'webhook attempt failed')
-      if (now - webhook.failingSince >= settings.disableAfterMs) {
-        const since = new Date(webhook.failingSince).toISOString()
+      const giveUp = await failedLongEnough()
+      const last = giveUp || verdict === 'final' || attemptNo === settings.maxAttempts
+      await record(entry(last ? 'failed' : 'retrying', result, durationMs))
+      log.debug({ eventId: event.id, attempt: attemptNo, last, error: describe(result) }, 'webhook attempt failed')
+      if (giveUp) {
+        const since = new Date(webhook.failingSince ?? clock.now()).toISOString()
         return disable(`every delivery failed since ${since}; last: ${describe(result)}`)
       }
-      if (outcome === 'failed') return
+      if (last) return
       const retryAfterMs = result.kind === 'answered' ? result.retryAfterMs : null
-      await clock.wait(
-        retryDelayMs(
-          attemptNo,
-          retryAfterMs,
-          { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs },
-          deps.random,
-        ),
-        closing.signal,
-      )
+      const policy = { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs }
+      await clock.wait(retryDelayMs(attemptNo, retryAfterMs, policy, deps.random), closing.signal)
     }
   }
 
@@ -222,7 +218,7 @@ export function createDeliveryQueue(initial: StoredWebhook, deps: DeliveryDeps):
     async sendOnce(eventId, eventType, json) {
       const { result, durationMs } = await attempt(eventId, json)
       const outcome = judge(result) === 'delivered' ? 'delivered' : 'failed'
-      const entry = entryOf(eventId, eventType, 1, outcome)(result, durationMs)
+      const entry = entryOf(eventId, eventType, 1)(outcome, result, durationMs)
       await record(entry)
       return entry
     },

@@ -43,12 +43,9 @@ const WebhookFields = {
   events: z.array(z.enum(EVENT_TYPES)),
   createdAt: Timestamp,
   status: z.enum(['active', 'disabled']),
-  disabledReason: z
-    .string()
-    .nullable()
-    .openapi({
-      description: 'Why it was disabled (every delivery failing for WEBHOOK_DISABLE_AFTER_MS); null while active',
-    }),
+  disabledReason: z.string().nullable().openapi({
+    description: 'Why it was disabled (every delivery failing for WEBHOOK_DISABLE_AFTER_MS); null while active',
+  }),
   disabledAt: Timestamp.nullable(),
   failingSince: Timestamp.nullable().openapi({
     description: 'Start of the current run of failed attempts; null once one succeeds',
@@ -82,13 +79,9 @@ const Delivery = z
       description:
         '`retrying`: failed, another attempt follows; `failed`: the last attempt for the event; `dropped`: never sent (queue full, or the webhook was disabled)',
     }),
-    statusCode: z
-      .number()
-      .int()
-      .nullable()
-      .openapi({
-        description: "The receiver's status; null when it gave none (timeout, connection error, refused address)",
-      }),
+    statusCode: z.number().int().nullable().openapi({
+      description: "The receiver's status; null when it gave none (timeout, connection error, refused address)",
+    }),
     durationMs: z.number().nonnegative(),
     error: z.string().nullable(),
     at: Timestamp,
