@@ -245,4 +245,9 @@ describe('the registration check', () => {
     }
     expect(await registrationProblem('nowhere.example.test', nothing)).toContain('does not resolve')
   })
+
+  test('a resolver that never answers is given up on', async () => {
+    const never: Resolve = () => new Promise(() => {})
+    expect(await registrationProblem('slow.example.test', never, 10)).toContain('does not resolve')
+  })
 })

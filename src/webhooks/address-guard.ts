@@ -133,17 +133,28 @@ export function guardedLookup(resolve: Resolve = resolveAll) {
  * At registration: a literal internal IP, or a name whose addresses are all internal, is refused early and
  * clearly (the connect-time check still runs on every delivery). A name that does not resolve is refused too.
  */
-export async function registrationProblem(hostname: string, resolve: Resolve = resolveAll): Promise<string | null> {
+export async function registrationProblem(
+  hostname: string,
+  resolve: Resolve = resolveAll,
+  timeoutMs = 5_000,
+): Promise<string | null> {
   const bare = hostname.replace(/^\[|\]$/g, '')
   if (isIP(bare)) {
     const why = forbiddenAddress(bare)
     return why === null ? null : `${bare} is a ${why} address: webhooks may not reach internal addresses`
   }
   let addresses: LookupAddress[]
+  // getaddrinfo can take long on a dead DNS server: the request that waits for it gets a bound
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), timeoutMs)
+  })
   try {
-    addresses = await resolve(bare)
+    addresses = await Promise.race([resolve(bare), late])
   } catch {
     return `${bare} does not resolve`
+  } finally {
+    clearTimeout(timer)
   }
   const reasons = addresses.map(({ address }) => forbiddenAddress(address))
   if (reasons.length > 0 && reasons.every((why) => why !== null)) {
