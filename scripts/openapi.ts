@@ -9,12 +9,15 @@ import { createLogger } from '../src/log.ts'
 import { createMetrics } from '../src/observability/metrics.ts'
 import { createPool } from '../src/pool/pool.ts'
 import { createMemorySessionStore } from '../src/sessions/store.ts'
+import { createEventHub } from '../src/events/hub.ts'
+import { createWebhookService } from '../src/webhooks/setup.ts'
 
 // no spare worker: nothing is spawned, nothing logs in
 const config = loadConfig({ LOG_LEVEL: 'silent', WARM_SPARE_WORKERS: '0' })
 const log = createLogger('silent')
 const budget = createInvalidRequestBudget(config.INVALID_REQUEST_LIMIT)
 const pool = createPool({ config, log })
+const events = createEventHub()
 const app = createApp({
   config,
   log,
@@ -25,6 +28,8 @@ const app = createApp({
   adminToken: 'not-served-only-documented',
   isReady: () => true,
   eventLoopLagMs: () => 0,
+  events,
+  webhooks: createWebhookService({ config, log, feed: events }),
 })
 // the default address, so the document's `servers` names where the service listens out of the box
 const res = await app.request(`http://${config.HOST}:${config.PORT}/openapi.json`)

@@ -147,6 +147,22 @@ const EnvSchema = z.object({
     .positive()
     .max(10_000_000)
     .default(64 * 1024),
+  // Webhooks (src/webhooks/): one delivery attempt's deadline, attempts per event, and how long a webhook may
+  // fail without a single success before it is disabled.
+  WEBHOOK_TIMEOUT_MS: positiveMs(5_000),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  WEBHOOK_DISABLE_AFTER_MS: z.coerce.number().int().positive().max(2_592_000_000).default(86_400_000),
+  // Retries back off exponentially from the base (jitter: half to all of it), capped; Retry-After too is capped.
+  WEBHOOK_RETRY_BASE_MS: positiveMs(1_000),
+  WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().positive().max(86_400_000).default(300_000),
+  // Events waiting per webhook behind the one being delivered; past it new events are dropped (and recorded).
+  WEBHOOK_QUEUE_MAX: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
+  MAX_WEBHOOKS_PER_BOT: z.coerce.number().int().min(1).max(1_000).default(20),
+  // 1 lets webhooks reach loopback, private, link-local and other internal addresses (tests; never in production).
+  ALLOW_PRIVATE_WEBHOOKS: z
+    .enum(['0', '1'])
+    .default('0')
+    .transform((flag) => flag === '1'),
   // Off by default: lets tests make a worker throw, reject, exit or hang on purpose.
   WORKER_TEST_HOOKS: z
     .enum(['0', '1'])

@@ -7,11 +7,17 @@ import type { Logger } from './log.ts'
 import { createMetrics } from './observability/metrics.ts'
 import { createPool, type BotPool } from './pool/pool.ts'
 import { createMemorySessionStore, type SessionStore } from './sessions/store.ts'
+import { createEventHub, type EventHub } from './events/hub.ts'
+import { createWebhookService } from './webhooks/setup.ts'
+import type { Webhooks } from './webhooks/webhooks.ts'
 
 export type Service = {
   url: string
   pool: BotPool
   sessions: SessionStore
+  /** Every bot's live events: workers publish, SSE and webhooks subscribe. */
+  events: EventHub
+  webhooks: Webhooks
   /** ADMIN_TOKEN, or the one generated at start when it was not set. */
   adminToken: string
   adminTokenGenerated: boolean
@@ -32,12 +38,16 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
     botLimit: Math.max(1, Math.floor((config.INVALID_REQUEST_LIMIT * config.INVALID_REQUEST_BOT_SHARE) / 100)),
   })
   const lag = watchEventLoopLag()
+  const events = createEventHub()
   let pool: BotPool | undefined
+  let webhooks: Webhooks | undefined
   const metrics = createMetrics({
     snapshots: () => pool?.snapshots() ?? [],
     budget,
     idleWorkers: () => pool?.idleWorkers() ?? 0,
+    webhooksQueued: () => webhooks?.queued() ?? 0,
   })
+  webhooks = createWebhookService({ config, log, feed: events, onAttempt: metrics.observeWebhookDelivery })
   pool = createPool({
     config,
     log,
@@ -66,6 +76,8 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
     isReady: () => ready,
     eventLoopLagMs: lag.lagMs,
     listenerOrigin: () => url,
+    events,
+    webhooks,
   })
   // development: false keeps Bun's error page (with stack traces) away from clients.
   const server = Bun.serve({
@@ -77,10 +89,13 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
   const host = server.hostname?.includes(':') ? `[${server.hostname}]` : server.hostname
   url = `http://${host}:${server.port}`
   const running = pool
+  const hooks = webhooks
   return {
     url,
     pool: running,
     sessions,
+    events,
+    webhooks: hooks,
     adminToken,
     adminTokenGenerated: config.ADMIN_TOKEN === undefined,
     async stop(graceMs = config.SHUTDOWN_GRACE_MS, drainMs = config.SHUTDOWN_DRAIN_MS) {
@@ -95,6 +110,7 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
       // stop(false): no new connections; the requests in flight run to their end, within the grace period
       await Promise.race([server.stop(false), graceOver]).finally(() => clearTimeout(timer))
       await running.stopAll()
+      hooks.stop()
       await server.stop(true)
       lag.stop()
     },

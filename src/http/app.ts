@@ -26,6 +26,9 @@ import { writeRoutes } from './routes/writes.ts'
 import { createMethodCheck } from './routes/methods.ts'
 import { securityHeaders } from './security-headers.ts'
 import type { SessionStore } from '../sessions/store.ts'
+import type { EventHub } from '../events/hub.ts'
+import type { Webhooks } from '../webhooks/webhooks.ts'
+import { webhookRoutes } from './routes/webhooks.ts'
 
 export type AppDeps = {
   config: Config
@@ -37,6 +40,8 @@ export type AppDeps = {
   adminToken: string
   isReady: () => boolean
   eventLoopLagMs: () => number
+  events: EventHub
+  webhooks: Webhooks
 }
 
 /** Headers a browser script may read on a cross-origin answer (beyond the CORS-safelisted ones). */
@@ -76,6 +81,8 @@ export function createApp(deps: AppDeps) {
   for (const path of ['/api/messages/:messageId/*', '/api/channels/:channelId/*']) {
     app.use(path, requireSession(sessions), requireBot(pool, sessions), guardInvalidBudget(budget))
   }
+  // Hono's `/x/*` matches `/x` too: one pattern, so no request passes the checks twice
+  app.use('/api/webhooks/*', requireSession(sessions), requireBot(pool, sessions))
   const admin = requireAdmin(deps.adminToken)
   app.use('/admin/*', admin)
   if (!config.METRICS_PUBLIC) app.use('/metrics', admin)
@@ -87,6 +94,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', readRoutes(config.PUBLIC_URL ?? null))
   app.route('/', writeRoutes(config.PUBLIC_URL ?? null))
   app.route('/', docsRoutes())
+  app.route('/', webhookRoutes(deps.webhooks))
   describeApi(app, config.PUBLIC_URL ?? null)
 
   const methodCheck = createMethodCheck(app.routes)

@@ -112,6 +112,7 @@ export function describeApi(app: OpenAPIHono<AppEnv>, publicUrl: string | null =
       { name: 'health', description: 'Probes for orchestrators and load balancers' },
       { name: 'admin', description: 'Operating the service (ADMIN_TOKEN)' },
       { name: 'docs', description: 'This document and its browsable page' },
+      { name: 'webhooks', description: "Signed HTTP deliveries of the bot's live events" },
     ],
   }))
 }

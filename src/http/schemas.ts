@@ -38,7 +38,8 @@ const ERROR_CODES: Record<ErrorCode, string> = {
     'a send got no answer in time, so it may or may not have reached Discord; retrying with the same Idempotency-Key is safe',
   idempotency_key_reused:
     'the Idempotency-Key was already used by this bot for a different request (method, path or body) within 24 h',
-  capacity_reached: 'MAX_BOTS bots already run, or the bot already has MAX_SESSIONS_PER_BOT sessions',
+  capacity_reached:
+    'MAX_BOTS bots already run, or the bot already has MAX_SESSIONS_PER_BOT sessions (or MAX_WEBHOOKS_PER_BOT webhooks)',
   shutting_down: 'the service is shutting down',
   internal: 'a bug of ours; the details are in the log',
 }

@@ -26,6 +26,8 @@ export function createMetrics(sources: {
   budget: InvalidRequestBudget
   /** Stopped workers kept for reuse; absent before the pool exists. */
   idleWorkers?: () => number
+  /** Webhook events waiting for delivery, in every queue. */
+  webhooksQueued?: () => number
 }) {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'botvisor_process_' })
@@ -120,8 +122,34 @@ export function createMetrics(sources: {
     registers: [registry],
   })
 
+  const webhookDeliveries = new Counter({
+    name: 'botvisor_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome (delivered, retrying, failed; dropped: never sent, queue full or webhook disabled)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  })
+  const webhookLatency = new Histogram({
+    name: 'botvisor_webhook_delivery_duration_seconds',
+    help: 'Webhook attempt latency: request sent → response headers (or the error)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  })
+  new Gauge({
+    name: 'botvisor_webhook_queued_deliveries',
+    help: 'Webhook events waiting for delivery (each queue’s event in flight included)',
+    registers: [registry],
+    collect() {
+      this.set(sources.webhooksQueued?.() ?? 0)
+    },
+  })
+
   return {
     registry,
+    observeWebhookDelivery: (outcome: string, durationMs: number) => {
+      webhookDeliveries.inc({ outcome })
+      // a dropped event was never attempted: no latency to tell
+      if (outcome !== 'dropped') webhookLatency.observe(durationMs / 1000)
+    },
     countSpawn: () => spawned.inc(),
     countReuse: () => reused.inc(),
     countResumeFallback: (reason: string) => resumeFallbacks.inc({ reason }),
