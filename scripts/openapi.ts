@@ -8,6 +8,8 @@ import { createApp } from '../src/http/app.ts'
 import { createLogger } from '../src/log.ts'
 import { createMetrics } from '../src/observability/metrics.ts'
 import { createPool } from '../src/pool/pool.ts'
+import { createEventHub } from '../src/events/hub.ts'
+import { createEventStreams } from '../src/events/streams.ts'
 import { createMemorySessionStore } from '../src/sessions/store.ts'
 
 // no spare worker: nothing is spawned, nothing logs in
@@ -15,6 +17,8 @@ const config = loadConfig({ LOG_LEVEL: 'silent', WARM_SPARE_WORKERS: '0' })
 const log = createLogger('silent')
 const budget = createInvalidRequestBudget(config.INVALID_REQUEST_LIMIT)
 const pool = createPool({ config, log })
+const events = createEventHub()
+const eventStreams = createEventStreams({ hub: events, maxBufferedBytes: 1, keepAliveMs: 1 })
 const app = createApp({
   config,
   log,
@@ -22,6 +26,8 @@ const app = createApp({
   sessions: createMemorySessionStore(),
   metrics: createMetrics({ snapshots: () => [], budget }),
   budget,
+  events,
+  eventStreams,
   adminToken: 'not-served-only-documented',
   isReady: () => true,
   eventLoopLagMs: () => 0,
