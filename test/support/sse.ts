@@ -39,8 +39,9 @@ export async function openSse(baseUrl: string, path: string, sessionId: string, 
     const decoder = new TextDecoder()
     let text = ''
     try {
-      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-        text += decoder.decode(chunk, { stream: true })
+      const body = (res.body as ReadableStream<Uint8Array>).getReader()
+      for (let chunk = await body.read(); !chunk.done; chunk = await body.read()) {
+        text += decoder.decode(chunk.value, { stream: true })
         for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
           parse(reader, text.slice(0, end))
           text = text.slice(end + 2)

@@ -6,6 +6,8 @@ import { EVENT_TYPES, isEventType, type EventType } from '../../events/types.ts'
 import { ERRORS, errorResponses, Snowflake } from '../schemas.ts'
 import { createRouter } from './router.ts'
 
+type AnyEventSchema = (typeof EVENT_SCHEMAS)[number]['schema']
+
 const EVENT_ID = /^\d{1,15}$/
 
 const TypesParam = z
@@ -64,10 +66,16 @@ const streamEvents = createRoute({
       description: 'The event stream; it stays open',
       content: {
         'text/event-stream': {
-          schema: z.string().openapi({
-            description: 'Server-Sent Events; each `data:` is one of the `*Event` schemas, by its `event:` name',
-            example: 'id: 42\nevent: messageCreate\ndata: {"id":42,"type":"messageCreate",…}\n\n',
-          }),
+          // SSE has no schema language: what is described is each frame's `data:`, the event, by its type
+          schema: z
+            .discriminatedUnion(
+              'type',
+              EVENT_SCHEMAS.map(({ schema }) => schema) as unknown as [AnyEventSchema, ...AnyEventSchema[]],
+            )
+            .openapi({
+              description:
+                'Server-Sent Events frames `id: <event id>`, `event: <type>`, `data: <the event as JSON>`; this schema is the `data:` of each, by its type',
+            }),
         },
       },
     },
