@@ -33,7 +33,8 @@ const EnvSchema = z.object({
   RPC_TIMEOUT_MS: positiveMs(5_000),
   DISCORD_INTENTS: z
     .string()
-    .default('Guilds,GuildMembers,GuildMessages,MessageContent')
+    // reactions and typing: not privileged, and live events tell them (GET /api/events)
+    .default('Guilds,GuildMembers,GuildMessages,MessageContent,GuildMessageReactions,GuildMessageTyping')
     .transform((text, ctx) => {
       const parsed = parseIntents(text)
       if (typeof parsed === 'number') return parsed
