@@ -12,7 +12,7 @@ const sse = async (path: string, sessionId = soloSession, headers: Record<string
 }
 
 beforeAll(async () => {
-  stack = await startStack({ SSE_KEEPALIVE_MS: '50' })
+  stack = await startStack({ SSE_KEEPALIVE_MS: '50', METRICS_PUBLIC: '1' })
   soloSession = (await stack.login(stack.discord.tokens.solo)).sessionId
 })
 afterAll(async () => {
@@ -126,6 +126,32 @@ describe('GET /api/events', () => {
     expect(stack.service.events.listenerCount(botId)).toBe(1)
     reader.close()
     await waitFor(() => stack.service.events.listenerCount(botId) === 0 && stack.service.eventStreams.count() === 0)
+  })
+
+  test("Discord's gateway dropping is told as reconnecting, then resumed", async () => {
+    const reader = await sse('/api/events?types=reconnecting,resumed,ready')
+    await reader.until((r) => r.comments.includes('connected'))
+    stack.discord.control.closeGateway('solo', 4000)
+    await reader.until((r) => r.of('resumed').length > 0)
+    expect(reader.frames.map((f) => f.event)).toEqual(['reconnecting', 'resumed'])
+    expect(reader.frames[0]?.data).toMatchObject({ type: 'reconnecting', data: { state: 'reconnecting' } })
+    expect(reader.frames[0]?.data.guildId).toBeUndefined()
+  })
+
+  test('/metrics counts events forwarded by type and open SSE clients', async () => {
+    const metric = async (series: string) => {
+      const line = (await stack.get('/metrics')).text.split('\n').find((row) => row.startsWith(`${series} `))
+      return line ? Number(line.split(' ')[1]) : 0
+    }
+    const forwarded = await metric('botvisor_events_forwarded_total{type="messageCreate"}')
+    const clients = await metric('botvisor_sse_clients')
+    const reader = await sse('/api/events')
+    expect(await metric('botvisor_sse_clients')).toBe(clients + 1)
+    const sent = post('counted')
+    await reader.until((r) => r.of('messageCreate').some((f) => f.data.data.id === sent.id))
+    expect(await metric('botvisor_events_forwarded_total{type="messageCreate"}')).toBe(forwarded + 1)
+    reader.close()
+    await waitFor(async () => (await metric('botvisor_sse_clients')) === clients)
   })
 
   test('bad queries answer 400 naming the problem', async () => {
