@@ -9,7 +9,12 @@ export interface WorldLevers {
   editMessage(input: { channelId: string; messageId: string; content: string }): void
   /** One id: MESSAGE_DELETE; two or more: one MESSAGE_DELETE_BULK, as Discord's bulk delete. */
   deleteMessages(input: { channelId: string; messageIds: string[] }): void
-  createChannel(input: { guildId: string; name: string; type?: ChannelRecord['type']; topic?: string | null }): APIChannel
+  createChannel(input: {
+    guildId: string
+    name: string
+    type?: ChannelRecord['type']
+    topic?: string | null
+  }): APIChannel
   updateChannel(input: { channelId: string; name?: string; topic?: string | null }): APIChannel
   deleteChannel(input: { channelId: string }): void
   /** GUILD_MEMBER_UPDATE: a nickname or roles changed. */
@@ -43,7 +48,8 @@ export function createWorldLevers(world: WorldState, mutations: Mutations): Worl
   }
 
   return {
-    editMessage: ({ channelId, messageId, content }) => mutations.editMessage(messageOf(channelId, messageId), { content }),
+    editMessage: ({ channelId, messageId, content }) =>
+      mutations.editMessage(messageOf(channelId, messageId), { content }),
     deleteMessages({ channelId, messageIds }) {
       const messages = messageIds.map((id) => messageOf(channelId, id))
       if (messages.length === 1) mutations.deleteMessage(messages[0] as MessageRecord)

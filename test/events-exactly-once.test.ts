@@ -60,7 +60,10 @@ test('a fake user posting while the worker is killed again and again: the stream
   posting = false
   await poster
   // one more message through the whole path: nothing after the last counted is still on its way
-  const last = stack.discord.control.postMessage({ channelId: stack.discord.world.ids.soloGeneralChannel, content: 'end' })
+  const last = stack.discord.control.postMessage({
+    channelId: stack.discord.world.ids.soloGeneralChannel,
+    content: 'end',
+  })
   posted.push('end')
   await reader.until((r) => r.of('messageCreate').some((f) => f.data.data.id === last.id))
 

@@ -46,7 +46,10 @@ test('every Discord event type arrives in the API shape, with its guild and chan
   expect((await next('messageDelete', (d) => d.id === posted.id)).data).toEqual({ id: posted.id, channelId })
   const [a, b] = ['a', 'b'].map((content) => control.postMessage({ channelId, content }))
   control.deleteMessages({ channelId, messageIds: [a?.id as string, b?.id as string] })
-  expect((await next('messageDeleteBulk', (d) => d.ids.includes(a?.id))).data).toEqual({ ids: [a?.id, b?.id], channelId })
+  expect((await next('messageDeleteBulk', (d) => d.ids.includes(a?.id))).data).toEqual({
+    ids: [a?.id, b?.id],
+    channelId,
+  })
 
   control.typing({ channelId })
   expect((await next('typingStart', (d) => d.userId === humanUser)).data).toEqual({
@@ -61,7 +64,9 @@ test('every Discord event type arrives in the API shape, with its guild and chan
     data: { id: joined.user.id, username: 'newbie', bot: false, roles: [] },
   })
   control.updateMember({ guildId, userId: joined.user.id, nick: 'Newbie' })
-  expect((await next('guildMemberUpdate', (d) => d.id === joined.user.id)).data).toMatchObject({ displayName: 'Newbie' })
+  expect((await next('guildMemberUpdate', (d) => d.id === joined.user.id)).data).toMatchObject({
+    displayName: 'Newbie',
+  })
   control.removeMember({ guildId, userId: joined.user.id })
   expect((await next('guildMemberRemove', (d) => d.user.id === joined.user.id)).data).toEqual({
     user: { id: joined.user.id, username: 'newbie', globalName: null, avatar: null, bot: false },

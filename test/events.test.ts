@@ -37,7 +37,11 @@ describe('GET /api/events', () => {
       botId: bot.user.id,
       guildId: stack.discord.world.ids.soloGuild,
       channelId: stack.discord.world.ids.soloGeneralChannel,
-      data: { id: sent.id, content: 'hello from a human', author: { id: stack.discord.world.ids.humanUser, bot: false } },
+      data: {
+        id: sent.id,
+        content: 'hello from a human',
+        author: { id: stack.discord.world.ids.humanUser, bot: false },
+      },
     })
     expect(frame.id).toBe(String(frame.data.id))
     expect(Number.isNaN(Date.parse(frame.data.at))).toBe(false)

@@ -1,12 +1,5 @@
 import { channelPermissions, hasPermission, Permission } from '../permissions.ts'
-import {
-  mentionedUserIds,
-  toApiChannel,
-  toApiMember,
-  toApiMessage,
-  toApiUser,
-  toPartialMember,
-} from '../payloads.ts'
+import { mentionedUserIds, toApiChannel, toApiMember, toApiMessage, toApiUser, toPartialMember } from '../payloads.ts'
 import type { WorldEvent } from '../world/mutations.ts'
 import type { ChannelRecord, MessageRecord, WorldState } from '../world/types.ts'
 import { hasIntent, Intent } from './intents.ts'
@@ -130,9 +123,11 @@ export function createFanout(world: WorldState, sessions: SessionStore): (event:
       case 'channelCreate':
       case 'channelUpdate':
       case 'channelDelete': {
-        const type = { channelCreate: 'CHANNEL_CREATE', channelUpdate: 'CHANNEL_UPDATE', channelDelete: 'CHANNEL_DELETE' }[
-          event.type
-        ]
+        const type = {
+          channelCreate: 'CHANNEL_CREATE',
+          channelUpdate: 'CHANNEL_UPDATE',
+          channelDelete: 'CHANNEL_DELETE',
+        }[event.type]
         const data = toApiChannel(event.channel)
         each(
           Intent.Guilds,

@@ -38,7 +38,10 @@ export interface Mutations {
   removeMember(guildId: string, userId: string): boolean
   /** Two or more messages of one channel at once (Discord's bulk delete: one MESSAGE_DELETE_BULK). */
   deleteMessages(channelId: string, messages: readonly MessageRecord[]): void
-  createChannel(guildId: string, spec: { name: string; type?: ChannelRecord['type']; topic?: string | null }): ChannelRecord
+  createChannel(
+    guildId: string,
+    spec: { name: string; type?: ChannelRecord['type']; topic?: string | null },
+  ): ChannelRecord
   updateChannel(channel: ChannelRecord, change: { name?: string; topic?: string | null }): ChannelRecord
   deleteChannel(channel: ChannelRecord): void
   updateMember(guildId: string, member: MemberRecord, change: { nick?: string | null; roles?: string[] }): MemberRecord
@@ -179,7 +182,13 @@ export function createMutations(world: WorldState, nextId: () => string): Mutati
     typing(channelId, userId) {
       const channel = world.channels.get(channelId)
       if (!channel) throw new Error(`unknown channel ${channelId}`)
-      emit({ type: 'typingStart', channelId, guildId: channel.guildId, userId, timestampSeconds: Math.floor(Date.now() / 1000) })
+      emit({
+        type: 'typingStart',
+        channelId,
+        guildId: channel.guildId,
+        userId,
+        timestampSeconds: Math.floor(Date.now() / 1000),
+      })
     },
     subscribe(listener) {
       listeners.add(listener)

@@ -38,7 +38,14 @@ export function createEventIngest(hub: EventHub, hooks: EventIngestHooks = {}): 
         }
         mark.sequence = dispatch.s
         const { type, guildId, channelId, at, data } = dispatch
-        hub.publish({ type, botId: push.botId, ...(guildId ? { guildId } : {}), ...(channelId ? { channelId } : {}), at, data })
+        hub.publish({
+          type,
+          botId: push.botId,
+          ...(guildId ? { guildId } : {}),
+          ...(channelId ? { channelId } : {}),
+          at,
+          data,
+        })
         hooks.onForwarded?.(type)
       }
     },

@@ -6,7 +6,11 @@ import type { LifecycleEventType } from './types.ts'
  * (discord.js resumed the connection, or a crash restart RESUMEd it and Discord replayed the gap); `ready`: a new
  * Discord session (first login, or a restart that had to IDENTIFY: what happened meanwhile is not replayed).
  */
-export function lifecycleEventOf(change: { from: WorkerState; to: WorkerState; resumed: boolean }): LifecycleEventType | null {
+export function lifecycleEventOf(change: {
+  from: WorkerState
+  to: WorkerState
+  resumed: boolean
+}): LifecycleEventType | null {
   switch (change.to) {
     case 'ready':
       return change.from === 'reconnecting' || change.resumed ? 'resumed' : 'ready'

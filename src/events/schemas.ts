@@ -67,7 +67,8 @@ const DESCRIPTIONS: Record<EventType, string> = {
   guildCreate: 'The bot joined a guild (not the guilds it loads at login: GET /api/guilds has those)',
   guildDelete: 'The bot left or was removed from a guild (an outage is not told)',
   typingStart: 'Someone started typing (needs the GuildMessageTyping intent)',
-  ready: 'The bot is serving on a new Discord session (first login, or a restart that had to IDENTIFY: what happened meanwhile is not replayed)',
+  ready:
+    'The bot is serving on a new Discord session (first login, or a restart that had to IDENTIFY: what happened meanwhile is not replayed)',
   reconnecting: "Discord's gateway dropped; discord.js is resuming it",
   resumed: 'The bot is serving again on the same Discord session: nothing was missed (Discord replayed the gap)',
   restarting: "The bot's worker crashed and waits out its backoff; events resume (replayed) once it is back",
@@ -81,12 +82,14 @@ export const EVENT_SCHEMAS = EVENT_TYPES.map((type) => ({
   name: schemaName(type),
   schema: z
     .object({
-      id: z.number().int().positive().openapi({ description: "Monotonic per bot (SSE `id:`, `Last-Event-ID`)" }),
+      id: z.number().int().positive().openapi({ description: 'Monotonic per bot (SSE `id:`, `Last-Event-ID`)' }),
       type: z.literal(type),
       botId: Snowflake,
       guildId: Snowflake.optional(),
       channelId: Snowflake.optional(),
-      at: z.string().openapi({ description: 'ISO 8601: when the bot received it (lifecycle: when the gateway saw it)' }),
+      at: z
+        .string()
+        .openapi({ description: 'ISO 8601: when the bot received it (lifecycle: when the gateway saw it)' }),
       data: DATA[type],
     })
     .openapi(schemaName(type), { description: DESCRIPTIONS[type] }),

@@ -7,9 +7,18 @@ export type EventStreamHooks = {
 }
 
 export type EventStreams = {
-  open(reader: { sessionId: string; botKey: string; botId: string; filter: StreamFilter; afterId: number | null }): ReadableStream<string>
+  open(reader: {
+    sessionId: string
+    botKey: string
+    botId: string
+    filter: StreamFilter
+    afterId: number | null
+  }): ReadableStream<string>
   /** Ends the streams of these sessions with `event: session_ended`. */
-  endSessions(sessionIds: readonly string[], reason: Extract<StreamEnd, { event: 'session_ended' }>['data']['reason']): void
+  endSessions(
+    sessionIds: readonly string[],
+    reason: Extract<StreamEnd, { event: 'session_ended' }>['data']['reason'],
+  ): void
   endBot(botKey: string, reason: Extract<StreamEnd, { event: 'session_ended' }>['data']['reason']): void
   endAll(reason: Extract<StreamEnd, { event: 'session_ended' }>['data']['reason']): void
   /** Sends every open stream a keep-alive comment now (the timer does it each SSE_KEEPALIVE_MS). */
@@ -36,7 +45,10 @@ export function createEventStreams(options: {
   const keepAlive = () => {
     for (const entry of [...open]) entry.stream.keepAlive()
   }
-  const end = (which: (entry: Open) => boolean, reason: Extract<StreamEnd, { event: 'session_ended' }>['data']['reason']) => {
+  const end = (
+    which: (entry: Open) => boolean,
+    reason: Extract<StreamEnd, { event: 'session_ended' }>['data']['reason'],
+  ) => {
     for (const entry of [...open]) if (which(entry)) entry.stream.end({ event: 'session_ended', data: { reason } })
   }
 

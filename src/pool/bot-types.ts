@@ -72,7 +72,13 @@ export type SupervisorDeps = {
   onRevoked: () => void
   onTransition?: (from: WorkerState, to: WorkerState, reason: string) => void
   /** The same transitions with the bot they concern (once it is known): the live events' lifecycle types. */
-  onLifecycle?: (change: { botId: string; from: WorkerState; to: WorkerState; reason: string; resumed: boolean }) => void
+  onLifecycle?: (change: {
+    botId: string
+    from: WorkerState
+    to: WorkerState
+    reason: string
+    resumed: boolean
+  }) => void
   /** Gateway dispatches a worker forwarded, whichever generation: the gateway drops replays by sequence. */
   onEvents?: (push: Extract<WorkerPush, { botvisor: 'events' }>) => void
   onRpc?: (ms: number) => void

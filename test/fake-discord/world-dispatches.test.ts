@@ -11,7 +11,10 @@ const dispatches: { bot: string; packet: GatewayDispatchPayload }[] = []
 
 beforeAll(async () => {
   fake = await startFakeDiscord({ port: 0 })
-  alpha = await loginReady(createClient(fake, [...ALL_INTENTS, GatewayIntentBits.GuildMessageTyping]), fake.tokens.alpha)
+  alpha = await loginReady(
+    createClient(fake, [...ALL_INTENTS, GatewayIntentBits.GuildMessageTyping]),
+    fake.tokens.alpha,
+  )
   gamma = await loginReady(createClient(fake, UNPRIVILEGED_INTENTS), fake.tokens.gamma)
   for (const [bot, client] of [
     ['alpha', alpha],
@@ -88,7 +91,11 @@ describe('the control levers cause the dispatches Discord sends', () => {
     expect(update.d).toMatchObject({ guild_id: bigGuild, nick: 'Nicky', user: { id: humanUser } })
     fake.control.updateMember({ guildId: bigGuild, userId: fake.world.bots.gamma.user.id, nick: 'Gam' })
     await seen('gamma', 'GUILD_MEMBER_UPDATE', (d) => d.user.id === fake.world.bots.gamma.user.id)
-    expect(dispatches.some((x) => x.bot === 'gamma' && x.packet.t === 'GUILD_MEMBER_UPDATE' && x.packet.d.user.id === humanUser)).toBe(false)
+    expect(
+      dispatches.some(
+        (x) => x.bot === 'gamma' && x.packet.t === 'GUILD_MEMBER_UPDATE' && x.packet.d.user.id === humanUser,
+      ),
+    ).toBe(false)
   })
 
   test('typing: TYPING_START in unix seconds, only with GuildMessageTyping', async () => {
@@ -96,7 +103,11 @@ describe('the control levers cause the dispatches Discord sends', () => {
     const before = count('gamma', 'TYPING_START')
     fake.control.typing({ channelId: generalChannel })
     const typing = await seen('alpha', 'TYPING_START', (d) => d.user_id === humanUser)
-    expect(typing.d).toMatchObject({ channel_id: generalChannel, user_id: humanUser, member: { user: { id: humanUser } } })
+    expect(typing.d).toMatchObject({
+      channel_id: generalChannel,
+      user_id: humanUser,
+      member: { user: { id: humanUser } },
+    })
     expect(Math.abs((typing.d as { timestamp: number }).timestamp - Date.now() / 1000)).toBeLessThan(3600)
     // a message after it: had gamma been sent the typing, it would be in before the message
     const after = fake.control.postMessage({ channelId: generalChannel, content: 'x' })
