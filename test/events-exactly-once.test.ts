@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { botKeyOf } from '../src/pool/pool.ts'
 import { openSse } from './support/sse.ts'
+import { readMetric } from './support/metrics.ts'
 import { startStack, waitFor, type Stack } from './support/stack.ts'
 
 const CRASHES = 4
@@ -16,10 +17,7 @@ beforeAll(async () => {
 })
 afterAll(() => stack.stop())
 
-async function metric(series: string): Promise<number> {
-  const line = (await stack.get('/metrics')).text.split('\n').find((row) => row.startsWith(`${series} `))
-  return line ? Number(line.split(' ')[1]) : 0
-}
+const metric = (series: string) => readMetric(stack, series)
 
 test('a fake user posting while the worker is killed again and again: the stream holds each message exactly once, in order, and every restart RESUMEd', async () => {
   const token = stack.discord.tokens.solo

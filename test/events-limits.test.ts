@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { botKeyOf } from '../src/pool/pool.ts'
 import { openSse, type SseReader } from './support/sse.ts'
+import { readMetric } from './support/metrics.ts'
 import { startStack, waitFor, type Stack } from './support/stack.ts'
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789'
@@ -25,10 +26,7 @@ const sse = async (path: string, sessionId: string, headers: Record<string, stri
   readers.push(reader)
   return reader
 }
-const metric = async (series: string) => {
-  const line = (await stack.get('/metrics')).text.split('\n').find((row) => row.startsWith(`${series} `))
-  return line ? Number(line.split(' ')[1]) : 0
-}
+const metric = (series: string) => readMetric(stack, series)
 
 describe('live events past their limits', () => {
   test('a Last-Event-ID older than the buffer gets an event: gap naming the first id still held, then those events', async () => {
@@ -119,3 +117,21 @@ describe('live events past their limits', () => {
     expect(revoked.frames.at(-1)).toMatchObject({ event: 'session_ended', data: { reason: 'token_revoked' } })
   })
 })
+
+test('shutting down ends open streams with session_ended instead of waiting out the grace period for them', async () => {
+  const own = await startStack({ SHUTDOWN_GRACE_MS: '600000' })
+  let stopped = false
+  try {
+    const { sessionId } = await own.login(own.discord.tokens.solo)
+    const reader = await openSse(own.url, '/api/events', sessionId)
+    await reader.until((r) => r.comments.includes('connected'))
+    const stopping = own.stop().then(() => {
+      stopped = true
+    })
+    await reader.until((r) => r.ended)
+    expect(reader.frames.at(-1)).toMatchObject({ event: 'session_ended', data: { reason: 'shutdown' } })
+    await stopping // with the stream left open, stop(false) would wait the whole 10-minute grace
+  } finally {
+    if (!stopped) await own.stop()
+  }
+}, 60_000)

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { openSse, type SseReader } from './support/sse.ts'
+import { readMetric } from './support/metrics.ts'
 import { startStack, waitFor, type Stack } from './support/stack.ts'
 
 let stack: Stack
@@ -143,10 +144,7 @@ describe('GET /api/events', () => {
   })
 
   test('/metrics counts events forwarded by type and open SSE clients', async () => {
-    const metric = async (series: string) => {
-      const line = (await stack.get('/metrics')).text.split('\n').find((row) => row.startsWith(`${series} `))
-      return line ? Number(line.split(' ')[1]) : 0
-    }
+    const metric = (series: string) => readMetric(stack, series)
     const forwarded = await metric('botvisor_events_forwarded_total{type="messageCreate"}')
     const clients = await metric('botvisor_sse_clients')
     const reader = await sse('/api/events')
