@@ -72,6 +72,8 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
       onLifecycle: (change) => {
         const type = lifecycleEventOf(change)
         if (type) ingest.lifecycle(change.botId, type, { state: change.to, reason: change.reason })
+        // a bot logged out for good keeps no buffer: over time, bots come and go by the thousand
+        if (change.to === 'stopping') events.forget(change.botId)
       },
       onBotRevoked: (botKey) => eventStreams.endBot(botKey, 'token_revoked'),
       onRpc: metrics.observeRpc,

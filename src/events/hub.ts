@@ -11,6 +11,11 @@ export interface EventHub extends EventFeed {
   lastId(botId: string): number
   /** The bot's buffered events after `afterId`, and whether some in between are no longer held. */
   since(botId: string, afterId: number): Replay
+  /**
+   * The bot stopped for good (its sessions ended): its buffered events go, its last id stays, so ids never repeat
+   * and a reader coming back with an old Last-Event-ID is told the gap.
+   */
+  forget(botId: string): void
   /** Listeners the bot has now (SSE streams, webhook dispatchers): a reader gone must leave none behind. */
   listenerCount(botId: string): number
 }
@@ -48,6 +53,7 @@ export function createEventHub(options: { bufferSize?: number } = {}): EventHub 
     },
     lastId: (botId) => lastIds.get(botId) ?? 0,
     since: (botId, afterId) => ringOf(botId).since(afterId),
+    forget: (botId) => void rings.delete(botId),
     listenerCount: (botId) => listeners.get(botId)?.size ?? 0,
     subscribe(botId, listener) {
       const forBot = listeners.get(botId) ?? new Set()
