@@ -133,3 +133,27 @@ describe('the control levers cause the dispatches Discord sends', () => {
     expect((await seen('gamma', 'GUILD_DELETE', (d) => d.id === smallGuild)).d).toEqual({ id: smallGuild })
   })
 })
+
+test('the same levers over the control API (HTTP), a bad body 400', async () => {
+  const { generalChannel, bigGuild } = fake.world.ids
+  const control = (path: string, body: unknown) =>
+    fetch(`${fake.url}/_control/${path}`, { method: 'POST', body: JSON.stringify(body) })
+  const posted = fake.control.postMessage({ channelId: generalChannel, content: 'over http' })
+  expect(
+    (await control('messages/edit', { channelId: generalChannel, messageId: posted.id, content: 'edited' })).status,
+  ).toBe(200)
+  await seen('alpha', 'MESSAGE_UPDATE', (d) => d.id === posted.id && d.content === 'edited')
+  expect((await control('reactions', { channelId: generalChannel, messageId: posted.id, emoji: '🎉' })).status).toBe(
+    200,
+  )
+  await seen('alpha', 'MESSAGE_REACTION_ADD', (d) => d.message_id === posted.id && d.emoji.name === '🎉')
+  expect((await control('typing', { channelId: generalChannel })).status).toBe(200)
+  const created = await control('channels', { guildId: bigGuild, name: 'via-http' })
+  const channel = (await created.json()) as { id: string }
+  await seen('alpha', 'CHANNEL_CREATE', (d) => d.id === channel.id)
+  expect((await control('channels/delete', { channelId: channel.id })).status).toBe(200)
+  expect((await control('messages/delete', { channelId: generalChannel, messageIds: [posted.id] })).status).toBe(200)
+  await seen('alpha', 'MESSAGE_DELETE', (d) => d.id === posted.id)
+  expect((await control('messages/delete', { channelId: generalChannel, messageIds: [] })).status).toBe(400)
+  expect((await control('typing', { channelId: '1' })).status).toBe(400) // unknown channel
+})
