@@ -50,9 +50,18 @@ export function openEventStream(options: {
   let closed = false
   let unsubscribe = () => {}
 
+  const offer = (text: string): boolean => {
+    try {
+      controller?.enqueue(text)
+      return true
+    } catch {
+      return false // the stream was closed or errored under us (the client went away)
+    }
+  }
   const deliver = () => {
     if (!waiting || queue.length === 0 || !controller) return
-    controller.enqueue(queue.length === 1 ? (queue[0] as string) : queue.join(''))
+    // this runs inside the hub's publish: a stream Bun already closed must end here, never throw into other readers
+    if (!offer(queue.length === 1 ? (queue[0] as string) : queue.join(''))) return close('disconnected', null)
     queue = []
     queuedBytes = 0
     limitBytes = maxBufferedBytes
@@ -66,8 +75,7 @@ export function openEventStream(options: {
     unsubscribe()
     if (lastFrame !== null && controller) {
       // past the pull protocol: a bounded last write, which Bun sends once the client reads again
-      controller.enqueue(queue.join('') + lastFrame)
-      controller.close()
+      if (offer(queue.join('') + lastFrame)) controller.close()
     }
     queue = []
     queuedBytes = 0
