@@ -26,7 +26,7 @@ export const matches = (filter: StreamFilter, { event }: PublishedEvent) =>
 
 /**
  * One reader's Server-Sent Events stream of one bot. The hub's listener only appends to this reader's own queue;
- * the queue goes to the socket when Bun pulls, which it does only as fast as the client reads (measured: a client
+ * the queue goes to the socket when Bun pulls, which it does only as fast as the client reads (docs/facts.md: a client
  * that stops reading stops the pulls once ~4 MB sit in the kernel's buffers). A queue past `maxBufferedBytes` ends
  * the stream with `event: overflow`: the reader is cut off, nobody else waits for it.
  */
