@@ -2,6 +2,7 @@ import { cpus, platform, release } from 'node:os'
 import type { FakeInfo } from './fake-process.ts'
 import { throughputTool } from './load.ts'
 import { runLoginFlood, writeFloodResults } from './login-flood.ts'
+import { runEventsBench, writeEventsResults } from './events.ts'
 import { loginAll, loginOneByOne } from './logins.ts'
 import type { NaiveInfo } from './naive/server.ts'
 import { measureMemory } from './memory.ts'
@@ -43,6 +44,8 @@ try {
     await writeReport(await bench(), quick)
     say('\nlogin flood (fresh processes, login limits as shipped)')
     writeFloodResults(await runLoginFlood(group, say), quick)
+    say('\nlive events (fresh processes: 50 bots, 100 SSE readers)')
+    writeEventsResults(await runEventsBench(group, say, quick), quick)
   }
 } finally {
   await group.stopAll()

@@ -75,6 +75,45 @@ const ACTIONS = {
       return {}
     },
   },
+  'POST /_control/messages/edit': {
+    body: z.object({ channelId: z.string(), messageId: z.string(), content: z.string() }),
+    run: (control: FakeControl, body: Parameters<FakeControl['editMessage']>[0]) => {
+      control.editMessage(body)
+      return {}
+    },
+  },
+  'POST /_control/messages/delete': {
+    body: z.object({ channelId: z.string(), messageIds: z.array(z.string()).min(1) }),
+    run: (control: FakeControl, body: Parameters<FakeControl['deleteMessages']>[0]) => {
+      control.deleteMessages(body)
+      return {}
+    },
+  },
+  'POST /_control/reactions': {
+    body: z.object({ channelId: z.string(), messageId: z.string(), emoji: z.string(), userId: z.string().optional() }),
+    run: (control: FakeControl, body: Parameters<FakeControl['addReaction']>[0]) => {
+      control.addReaction(body)
+      return {}
+    },
+  },
+  'POST /_control/typing': {
+    body: z.object({ channelId: z.string(), userId: z.string().optional() }),
+    run: (control: FakeControl, body: Parameters<FakeControl['typing']>[0]) => {
+      control.typing(body)
+      return {}
+    },
+  },
+  'POST /_control/channels': {
+    body: z.object({ guildId: z.string(), name: z.string(), topic: z.string().nullable().optional() }),
+    run: (control: FakeControl, body: Parameters<FakeControl['createChannel']>[0]) => control.createChannel(body),
+  },
+  'POST /_control/channels/delete': {
+    body: z.object({ channelId: z.string() }),
+    run: (control: FakeControl, body: Parameters<FakeControl['deleteChannel']>[0]) => {
+      control.deleteChannel(body)
+      return {}
+    },
+  },
   'GET /_control/counters': { body: z.undefined(), run: (control: FakeControl) => control.counters() },
   'POST /_control/counters/reset': {
     body: z.object({}).optional(),

@@ -1,4 +1,5 @@
 import { ApplicationFlags, type APIGuildMember, type APIMessage } from 'discord-api-types/v10'
+import { createWorldLevers, type WorldLevers } from './control-world.ts'
 import type { Counters, CounterBook } from './counters.ts'
 import type { FaultBook, RestFault } from './faults.ts'
 import type { Gateway } from './gateway/socket.ts'
@@ -10,7 +11,7 @@ import type { Mutations } from './world/mutations.ts'
 import { BOT_NAMES, type BotName, type BotRecord, type WorldState } from './world/types.ts'
 
 /** Test-side levers: act as Discord's users, break the gateway or REST on purpose, read the counters. */
-export interface FakeControl {
+export interface FakeControl extends WorldLevers {
   /** A message from a seeded human (default `world.ids.humanUser`); dispatched as MESSAGE_CREATE. */
   postMessage(input: {
     channelId: string
@@ -66,6 +67,7 @@ export function createControl(deps: ControlDeps): FakeControl {
   let newcomers = 0
 
   return {
+    ...createWorldLevers(deps.world, deps.mutations),
     postMessage({ channelId, content, authorId = world.ids.humanUser, embeds = [] }) {
       const channel = world.channels.get(channelId)
       if (!channel) throw new Error(`unknown channel ${channelId}`)

@@ -8,8 +8,9 @@ import { createApp } from '../src/http/app.ts'
 import { createLogger } from '../src/log.ts'
 import { createMetrics } from '../src/observability/metrics.ts'
 import { createPool } from '../src/pool/pool.ts'
-import { createMemorySessionStore } from '../src/sessions/store.ts'
 import { createEventHub } from '../src/events/hub.ts'
+import { createEventStreams } from '../src/events/streams.ts'
+import { createMemorySessionStore } from '../src/sessions/store.ts'
 import { createWebhookService } from '../src/webhooks/setup.ts'
 
 // no spare worker: nothing is spawned, nothing logs in
@@ -18,6 +19,7 @@ const log = createLogger('silent')
 const budget = createInvalidRequestBudget(config.INVALID_REQUEST_LIMIT)
 const pool = createPool({ config, log })
 const events = createEventHub()
+const eventStreams = createEventStreams({ hub: events, maxBufferedBytes: 1, keepAliveMs: 1 })
 const app = createApp({
   config,
   log,
@@ -25,10 +27,11 @@ const app = createApp({
   sessions: createMemorySessionStore(),
   metrics: createMetrics({ snapshots: () => [], budget }),
   budget,
+  events,
+  eventStreams,
   adminToken: 'not-served-only-documented',
   isReady: () => true,
   eventLoopLagMs: () => 0,
-  events,
   webhooks: createWebhookService({ config, log, feed: events }),
 })
 // the default address, so the document's `servers` names where the service listens out of the box

@@ -35,7 +35,8 @@ const EnvSchema = z.object({
   RPC_TIMEOUT_MS: positiveMs(5_000),
   DISCORD_INTENTS: z
     .string()
-    .default('Guilds,GuildMembers,GuildMessages,MessageContent')
+    // reactions and typing: not privileged, and live events tell them (GET /api/events)
+    .default('Guilds,GuildMembers,GuildMessages,MessageContent,GuildMessageReactions,GuildMessageTyping')
     .transform((text, ctx) => {
       const parsed = parseIntents(text)
       if (typeof parsed === 'number') return parsed
@@ -163,6 +164,14 @@ const EnvSchema = z.object({
     .enum(['0', '1'])
     .default('0')
     .transform((flag) => flag === '1'),
+  // Live events (GET /api/events): each bot's last EVENT_BUFFER_SIZE events are kept for readers that reconnect.
+  EVENT_BUFFER_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  // An SSE comment this often keeps proxies from closing an idle stream.
+  SSE_KEEPALIVE_MS: positiveMs(15_000),
+  // A reader this far behind (bytes waiting for it, beyond what the kernel's socket buffers hold) is cut off with
+  // `event: overflow`. 1 MiB is ~2 000 message events: seconds of a busy bot, so a live reader never meets it, while
+  // MAX_SESSIONS_PER_BOT stalled readers of one bot hold at most 1 GiB, not the bot's whole history each.
+  SSE_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1_024).max(1_073_741_824).default(1_048_576),
   // Off by default: lets tests make a worker throw, reject, exit or hang on purpose.
   WORKER_TEST_HOOKS: z
     .enum(['0', '1'])

@@ -4,6 +4,8 @@
  * already serialized: a string crosses threads almost free, objects are cloned twice (docs/facts.md, 3.6×).
  */
 
+import type { DiscordEventType } from './events/types.ts'
+
 /** A response body the worker already serialized; the gateway sends it untouched. */
 export type JsonText = string
 
@@ -182,6 +184,22 @@ export type WorkerPush =
   | { botvisor: 'memory'; heapUsedBytes: number }
   /** Discord's session_start_limit.remaining as a start read it, before deciding to IDENTIFY (sent even when it refuses). */
   | { botvisor: 'identifies'; left: number }
+  /**
+   * Gateway dispatches of one microtask, as a JSON array of ForwardedDispatch (one string crosses threads cheapest,
+   * docs/facts.md). `sessionId` is the Discord session they belong to: the gateway drops replays by its sequences.
+   */
+  | { botvisor: 'events'; botId: string; sessionId: string; body: JsonText }
+
+/** One gateway dispatch as a worker forwards it: the API's event shape less the id the gateway gives it. */
+export type ForwardedDispatch = {
+  type: DiscordEventType
+  /** Discord's sequence number of the dispatch (0: one the worker rebuilt itself, never forwarded twice). */
+  s: number
+  guildId?: string
+  channelId?: string
+  at: string
+  data: Record<string, unknown>
+}
 
 export type WorkerLogLevel = 'debug' | 'info' | 'warn' | 'error'
 /** Bounded: a metric label. */

@@ -7,20 +7,25 @@ import type { Logger } from './log.ts'
 import { createMetrics } from './observability/metrics.ts'
 import { createPool, type BotPool } from './pool/pool.ts'
 import { createMemorySessionStore, type SessionStore } from './sessions/store.ts'
-import { createEventHub, type EventHub } from './events/hub.ts'
 import { createWebhookService } from './webhooks/setup.ts'
 import type { Webhooks } from './webhooks/webhooks.ts'
+import { notifyingEnded } from './sessions/ended.ts'
+import { createEventHub, type EventHub } from './events/hub.ts'
+import { createEventIngest } from './events/ingest.ts'
+import { lifecycleEventOf } from './events/lifecycle.ts'
+import { createEventStreams, type EventStreams } from './events/streams.ts'
 
 export type Service = {
   url: string
   pool: BotPool
   sessions: SessionStore
-  /** Every bot's live events: workers publish, SSE and webhooks subscribe. */
-  events: EventHub
   webhooks: Webhooks
   /** ADMIN_TOKEN, or the one generated at start when it was not set. */
   adminToken: string
   adminTokenGenerated: boolean
+  /** Live events: every bot's feed (SSE, webhooks subscribe here) and the open SSE streams. */
+  events: EventHub
+  eventStreams: EventStreams
   /**
    * Answers /readyz 503 while still serving for drainMs (SHUTDOWN_DRAIN_MS), then stops taking requests, lets
    * in-flight ones finish (bounded by graceMs), then stops every bot.
@@ -30,7 +35,6 @@ export type Service = {
 
 /** The whole gateway: sessions, the supervised worker pool and the HTTP server. main.ts and the tests start it here. */
 export function startService(config: Config, log: Logger, options: { sessions?: SessionStore } = {}): Service {
-  const sessions = options.sessions ?? createMemorySessionStore()
   // Workers count into this shared window as Discord answers and check it before each call (invalid-budget.ts);
   // twice MAX_BOTS slots, so a bot that stopped keeps its count while others start.
   const budget = createInvalidRequestBudget(config.INVALID_REQUEST_LIMIT, {
@@ -38,7 +42,6 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
     botLimit: Math.max(1, Math.floor((config.INVALID_REQUEST_LIMIT * config.INVALID_REQUEST_BOT_SHARE) / 100)),
   })
   const lag = watchEventLoopLag()
-  const events = createEventHub()
   let pool: BotPool | undefined
   let webhooks: Webhooks | undefined
   const metrics = createMetrics({
@@ -47,12 +50,38 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
     idleWorkers: () => pool?.idleWorkers() ?? 0,
     webhooksQueued: () => webhooks?.queued() ?? 0,
   })
+  const events = createEventHub({ bufferSize: config.EVENT_BUFFER_SIZE })
   webhooks = createWebhookService({ config, log, feed: events, onAttempt: metrics.observeWebhookDelivery })
+  const ingest = createEventIngest(events, {
+    onForwarded: metrics.countEventForwarded,
+    onReplayDropped: metrics.countReplayDropped,
+  })
+  const eventStreams = createEventStreams({
+    hub: events,
+    maxBufferedBytes: config.SSE_MAX_BUFFERED_BYTES,
+    keepAliveMs: config.SSE_KEEPALIVE_MS,
+    hooks: { onOpened: metrics.sseOpened, onClosed: metrics.sseClosed },
+  })
+  // however a session ends, its live event streams end with it (a last `session_ended` event)
+  const sessions = notifyingEnded(options.sessions ?? createMemorySessionStore(), (ended, why) =>
+    eventStreams.endSessions(
+      ended.map((session) => session.sessionId),
+      why,
+    ),
+  )
   pool = createPool({
     config,
     log,
     budget,
     hooks: {
+      onEvents: ingest.dispatches,
+      onLifecycle: (change) => {
+        const type = lifecycleEventOf(change)
+        if (type) ingest.lifecycle(change.botId, type, { state: change.to, reason: change.reason })
+        // a bot logged out for good keeps no buffer: over time, bots come and go by the thousand
+        if (change.to === 'stopping') events.forget(change.botId)
+      },
+      onBotRevoked: (botKey) => eventStreams.endBot(botKey, 'token_revoked'),
       onRpc: metrics.observeRpc,
       onSpawn: metrics.countSpawn,
       onReuse: metrics.countReuse,
@@ -72,12 +101,13 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
     sessions,
     metrics,
     budget,
+    events,
+    eventStreams,
+    webhooks,
     adminToken,
     isReady: () => ready,
     eventLoopLagMs: lag.lagMs,
     listenerOrigin: () => url,
-    events,
-    webhooks,
   })
   // development: false keeps Bun's error page (with stack traces) away from clients.
   const server = Bun.serve({
@@ -94,15 +124,18 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
     url,
     pool: running,
     sessions,
-    events,
     webhooks: hooks,
     adminToken,
     adminTokenGenerated: config.ADMIN_TOKEN === undefined,
+    events,
+    eventStreams,
     async stop(graceMs = config.SHUTDOWN_GRACE_MS, drainMs = config.SHUTDOWN_DRAIN_MS) {
       ready = false
       // A balancer sees the 503 only at its next /readyz poll; until it takes this node out, new requests
       // still arrive and are served as usual.
       if (drainMs > 0) await Bun.sleep(drainMs)
+      // an open stream is a request in flight: end them, or stop(false) below waits for them the whole grace
+      eventStreams.endAll('shutdown')
       let timer: ReturnType<typeof setTimeout> | undefined
       const graceOver = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, graceMs)

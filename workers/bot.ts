@@ -18,6 +18,7 @@ import { failure, guarded, guardedWithin, toFailure } from './failures.ts'
 import { createRestGuard } from './rest-guard.ts'
 import { createMessageCache, type MessageCache } from './message-cache.ts'
 import { feedMessageCache } from './message-events.ts'
+import { forwardEvents } from './events.ts'
 import { pushCaches, serializeChannels, serializeGuilds } from './push.ts'
 import { listMembers, listMessages } from './reads.ts'
 import { subscribe, unsubscribeAll } from './subscribe.ts'
@@ -91,8 +92,14 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
         return keeping.build(manager)
       },
     })
+    // from before login: a RESUME's replayed dispatches arrive before start() answers (events.ts)
+    const stopForwarding = forwardEvents(client, push)
     // the session's last report (null: ended) still goes out while discord.js closes; nothing after
-    const destroy = () => client.destroy().finally(() => keeping?.dispose())
+    const destroy = () =>
+      client.destroy().finally(() => {
+        keeping?.dispose()
+        stopForwarding()
+      })
     try {
       client.rest.setToken(options.token)
       if (options.resume) {

@@ -113,7 +113,11 @@ export function sessionKeepingStrategy(options: {
     mutable.retrieveSessionInfo = async (shardId) => (await retrieveSessionInfo(shardId)) ?? seed
     mutable.updateSessionInfo = async (shardId, info) => {
       seed = null // from now on discord.js holds the session itself
-      const starting = latest === null || info === null || info.sessionId !== latest.sessionId
+      // At once only when the session itself changes: READY's sequence belongs to no forwarded event. A later
+      // sequence waits for the timer, which runs after the microtask that pushed its dispatch (events.ts), so the
+      // gateway never holds a sequence to RESUME from whose events it has not received (they would be lost).
+      const known = latest ?? options.resume
+      const starting = info === null || known === null || info.sessionId !== known.sessionId
       latest = info && {
         sessionId: info.sessionId,
         sequence: info.sequence,

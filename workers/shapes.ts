@@ -4,7 +4,7 @@ import type { Guild, GuildBasedChannel } from 'discord.js'
 
 /** The API's public shapes, built from Discord's raw payloads or from the client's cache. */
 
-const CHANNEL_TYPE_NAMES: Partial<Record<ChannelType, string>> = {
+export const CHANNEL_TYPE_NAMES: Partial<Record<ChannelType, string>> = {
   [ChannelType.GuildText]: 'text',
   [ChannelType.GuildVoice]: 'voice',
   [ChannelType.GuildCategory]: 'category',

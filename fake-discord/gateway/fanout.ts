@@ -1,19 +1,21 @@
 import { channelPermissions, hasPermission, Permission } from '../permissions.ts'
-import { mentionedUserIds, toApiMember, toApiMessage, toApiUser, toPartialMember } from '../payloads.ts'
+import { mentionedUserIds, toApiChannel, toApiMember, toApiMessage, toApiUser, toPartialMember } from '../payloads.ts'
 import type { WorldEvent } from '../world/mutations.ts'
-import type { MessageRecord, WorldState } from '../world/types.ts'
+import type { ChannelRecord, MessageRecord, WorldState } from '../world/types.ts'
 import { hasIntent, Intent } from './intents.ts'
 import { buildGuildCreate } from './payloads.ts'
 import type { Session, SessionStore } from './sessions.ts'
 
 /** Turns world changes into dispatches for every session whose bot may see them, as Discord filters them. */
 export function createFanout(world: WorldState, sessions: SessionStore): (event: WorldEvent) => void {
-  const canView = (session: Session, message: MessageRecord): boolean => {
-    const guild = world.guilds.get(message.guildId)
-    const channel = world.channels.get(message.channelId)
+  // a deleted channel is judged by its last record: Discord tells its deletion to those who could see it
+  const canViewChannel = (session: Session, channel: ChannelRecord | undefined): boolean => {
+    const guild = channel && world.guilds.get(channel.guildId)
     if (!guild || !channel || !guild.members.has(session.bot.user.id)) return false
     return hasPermission(channelPermissions(guild, channel, session.bot.user.id), Permission.ViewChannel)
   }
+  const canView = (session: Session, message: MessageRecord): boolean =>
+    canViewChannel(session, world.channels.get(message.channelId))
   const inGuild = (session: Session, guildId: string) =>
     world.guilds.get(guildId)?.members.has(session.bot.user.id) ?? false
   const each = (intent: number, accept: (session: Session) => boolean, send: (session: Session) => void) => {
@@ -108,25 +110,61 @@ export function createFanout(world: WorldState, sessions: SessionStore): (event:
         )
         return
       }
-      case 'typingStart': {
-        const { channelId, guildId, userId } = event
-        const member = world.guilds.get(guildId)?.members.get(userId)
+      case 'messageDeleteBulk': {
+        const channel = world.channels.get(event.channelId)
+        const data = { ids: event.messageIds, channel_id: event.channelId, guild_id: event.guildId }
+        each(
+          Intent.GuildMessages,
+          (s) => canViewChannel(s, channel),
+          (s) => sessions.dispatch(s, 'MESSAGE_DELETE_BULK', data),
+        )
+        return
+      }
+      case 'channelCreate':
+      case 'channelUpdate':
+      case 'channelDelete': {
+        const type = {
+          channelCreate: 'CHANNEL_CREATE',
+          channelUpdate: 'CHANNEL_UPDATE',
+          channelDelete: 'CHANNEL_DELETE',
+        }[event.type]
+        const data = toApiChannel(event.channel)
+        each(
+          Intent.Guilds,
+          (s) => canViewChannel(s, event.channel),
+          (s) => sessions.dispatch(s, type, data),
+        )
+        return
+      }
+      case 'memberUpdate': {
         const data = {
-          channel_id: channelId,
-          guild_id: guildId,
-          user_id: userId,
-          timestamp: Math.floor(event.at / 1000), // Unix seconds, as Discord sends it
+          ...toApiMember(world, event.member),
+          guild_id: event.guildId,
+          premium_since: null,
+          pending: false,
+          communication_disabled_until: null,
+        }
+        // a bot hears of its own member changing without the GuildMembers intent (its roles decide what it may do)
+        for (const s of sessions.live()) {
+          const own = s.bot.user.id === event.member.userId
+          if (!inGuild(s, event.guildId) || !(own || hasIntent(s.intents, Intent.GuildMembers))) continue
+          sessions.dispatch(s, 'GUILD_MEMBER_UPDATE', data)
+        }
+        return
+      }
+      case 'typingStart': {
+        const channel = world.channels.get(event.channelId)
+        const member = world.guilds.get(event.guildId)?.members.get(event.userId)
+        const data = {
+          channel_id: event.channelId,
+          guild_id: event.guildId,
+          user_id: event.userId,
+          timestamp: event.timestampSeconds,
           ...(member ? { member: toApiMember(world, member) } : {}),
         }
-        const channel = world.channels.get(channelId)
-        const guild = world.guilds.get(guildId)
         each(
           Intent.GuildMessageTyping,
-          (s) =>
-            guild !== undefined &&
-            channel !== undefined &&
-            guild.members.has(s.bot.user.id) &&
-            hasPermission(channelPermissions(guild, channel, s.bot.user.id), Permission.ViewChannel),
+          (s) => canViewChannel(s, channel),
           (s) => sessions.dispatch(s, 'TYPING_START', data),
         )
         return

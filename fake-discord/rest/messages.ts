@@ -110,7 +110,7 @@ export const deleteOwnReaction: RouteHandler = (ctx) => {
 export const triggerTyping: RouteHandler = (ctx) => {
   const { permissions, channel } = channelFor(ctx, param(ctx, 'channel_id'))
   if (!hasPermission(permissions, Permission.SendMessages)) throw apiErrors.missingPermissions()
-  ctx.mutations.startTyping(channel.id, ctx.bot.user.id)
+  ctx.mutations.typing(channel.id, ctx.bot.user.id)
   return noContent
 }
 

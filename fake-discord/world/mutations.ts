@@ -1,4 +1,11 @@
-import type { AllowedMentions, MemberRecord, MessageRecord, ReactionRecord, WorldState } from './types.ts'
+import type {
+  AllowedMentions,
+  ChannelRecord,
+  MemberRecord,
+  MessageRecord,
+  ReactionRecord,
+  WorldState,
+} from './types.ts'
 
 /** What changed in the world; the gateway turns each into dispatches for the bots that may see it. */
 export type WorldEvent =
@@ -9,7 +16,10 @@ export type WorldEvent =
   | { type: 'reactionRemove'; message: MessageRecord; userId: string; emoji: ReactionRecord['emoji'] }
   | { type: 'memberAdd'; guildId: string; member: MemberRecord }
   | { type: 'memberRemove'; guildId: string; userId: string }
-  | { type: 'typingStart'; channelId: string; guildId: string; userId: string; at: number }
+  | { type: 'messageDeleteBulk'; channelId: string; guildId: string; messageIds: string[] }
+  | { type: 'channelCreate' | 'channelUpdate' | 'channelDelete'; channel: ChannelRecord }
+  | { type: 'memberUpdate'; guildId: string; member: MemberRecord }
+  | { type: 'typingStart'; channelId: string; guildId: string; userId: string; timestampSeconds: number }
 
 export interface Mutations {
   createMessage(input: {
@@ -27,8 +37,16 @@ export interface Mutations {
   removeReaction(message: MessageRecord, userId: string, emoji: ReactionRecord['emoji']): void
   addMember(guildId: string, userId: string): MemberRecord
   removeMember(guildId: string, userId: string): boolean
-  /** Nothing in the world changes: Discord only tells the channel's viewers (TYPING_START). */
-  startTyping(channelId: string, userId: string): void
+  /** Two or more messages of one channel at once (Discord's bulk delete: one MESSAGE_DELETE_BULK). */
+  deleteMessages(channelId: string, messages: readonly MessageRecord[]): void
+  createChannel(
+    guildId: string,
+    spec: { name: string; type?: ChannelRecord['type']; topic?: string | null },
+  ): ChannelRecord
+  updateChannel(channel: ChannelRecord, change: { name?: string; topic?: string | null }): ChannelRecord
+  deleteChannel(channel: ChannelRecord): void
+  updateMember(guildId: string, member: MemberRecord, change: { nick?: string | null; roles?: string[] }): MemberRecord
+  typing(channelId: string, userId: string): void
   subscribe(listener: (event: WorldEvent) => void): () => void
 }
 
@@ -105,10 +123,74 @@ export function createMutations(world: WorldState, nextId: () => string): Mutati
       if (removed) emit({ type: 'memberRemove', guildId, userId })
       return removed
     },
-    startTyping(channelId, userId) {
+    deleteMessages(channelId, messages) {
       const channel = world.channels.get(channelId)
       if (!channel) throw new Error(`unknown channel ${channelId}`)
-      emit({ type: 'typingStart', channelId, guildId: channel.guildId, userId, at: Date.now() })
+      const gone = new Set(messages)
+      world.messages.set(
+        channelId,
+        (world.messages.get(channelId) ?? []).filter((message) => !gone.has(message)),
+      )
+      const messageIds = messages.map((message) => message.id)
+      emit({ type: 'messageDeleteBulk', channelId, guildId: channel.guildId, messageIds })
+    },
+    createChannel(guildId, { name, type = 0, topic = null }) {
+      const guild = world.guilds.get(guildId)
+      if (!guild) throw new Error(`unknown guild ${guildId}`)
+      const channel: ChannelRecord = {
+        id: nextId(),
+        guildId,
+        type,
+        name,
+        position: guild.channels.length,
+        parentId: null,
+        topic: type === 0 ? topic : null,
+        overwrites: [],
+        lastMessageId: null,
+      }
+      // records are read-only to everyone but this module, which replaces them as Discord changes them
+      ;(guild.channels as ChannelRecord[]).push(channel)
+      world.channels.set(channel.id, channel)
+      emit({ type: 'channelCreate', channel })
+      return channel
+    },
+    updateChannel(channel, change) {
+      const guild = world.guilds.get(channel.guildId)
+      if (!guild) throw new Error(`unknown guild ${channel.guildId}`)
+      const updated: ChannelRecord = { ...channel, ...change }
+      const list = guild.channels as ChannelRecord[]
+      list[list.indexOf(channel)] = updated
+      world.channels.set(channel.id, updated)
+      emit({ type: 'channelUpdate', channel: updated })
+      return updated
+    },
+    deleteChannel(channel) {
+      const guild = world.guilds.get(channel.guildId)
+      const list = (guild?.channels ?? []) as ChannelRecord[]
+      const at = list.indexOf(channel)
+      if (at >= 0) list.splice(at, 1)
+      world.channels.delete(channel.id)
+      world.messages.delete(channel.id)
+      emit({ type: 'channelDelete', channel })
+    },
+    updateMember(guildId, member, change) {
+      const guild = world.guilds.get(guildId)
+      if (!guild) throw new Error(`unknown guild ${guildId}`)
+      const updated: MemberRecord = { ...member, ...change }
+      guild.members.set(member.userId, updated)
+      emit({ type: 'memberUpdate', guildId, member: updated })
+      return updated
+    },
+    typing(channelId, userId) {
+      const channel = world.channels.get(channelId)
+      if (!channel) throw new Error(`unknown channel ${channelId}`)
+      emit({
+        type: 'typingStart',
+        channelId,
+        guildId: channel.guildId,
+        userId,
+        timestampSeconds: Math.floor(Date.now() / 1000),
+      })
     },
     subscribe(listener) {
       listeners.add(listener)

@@ -17,6 +17,9 @@ import { createLogThrottle } from '../observability/log-throttle.ts'
 import { recordRequest, requestLogger, sessionFields } from '../observability/request-log.ts'
 import { routePath } from 'hono/route'
 import { adminRoutes } from './routes/admin.ts'
+import { eventRoutes } from './routes/events.ts'
+import type { EventHub } from '../events/hub.ts'
+import type { EventStreams } from '../events/streams.ts'
 import { authRoutes } from './routes/auth.ts'
 import { docsRoutes } from './routes/docs.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -26,7 +29,6 @@ import { writeRoutes } from './routes/writes.ts'
 import { createMethodCheck } from './routes/methods.ts'
 import { securityHeaders } from './security-headers.ts'
 import type { SessionStore } from '../sessions/store.ts'
-import type { EventHub } from '../events/hub.ts'
 import type { Webhooks } from '../webhooks/webhooks.ts'
 import { webhookRoutes } from './routes/webhooks.ts'
 
@@ -37,10 +39,12 @@ export type AppDeps = {
   sessions: SessionStore
   metrics: Metrics
   budget: InvalidRequestBudget
+  /** Live events: the hub every bot's events go through, and the open SSE streams on it. */
+  events: EventHub
+  eventStreams: EventStreams
   adminToken: string
   isReady: () => boolean
   eventLoopLagMs: () => number
-  events: EventHub
   webhooks: Webhooks
 }
 
@@ -74,6 +78,7 @@ export function createApp(deps: AppDeps) {
   )
   const dataRoutes = ['/api/guilds', '/api/channels', '/api/members', '/api/messages']
   for (const path of dataRoutes) app.use(path, requireSession(sessions), requireBot(pool, sessions))
+  app.use('/api/events', requireSession(sessions), requireBot(pool, sessions))
   // members and messages call Discord: near Discord's invalid-request ban, fail fast instead
   for (const path of ['/api/members', '/api/messages']) app.use(path, guardInvalidBudget(budget))
   // the actions on one message or channel (writes.ts): each calls Discord. The base paths above are matched
@@ -95,6 +100,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', writeRoutes(config.PUBLIC_URL ?? null))
   app.route('/', docsRoutes())
   app.route('/', webhookRoutes(deps.webhooks))
+  app.route('/', eventRoutes(deps.eventStreams))
   describeApi(app, config.PUBLIC_URL ?? null)
 
   const methodCheck = createMethodCheck(app.routes)

@@ -142,8 +142,38 @@ export function createMetrics(sources: {
       this.set(sources.webhooksQueued?.() ?? 0)
     },
   })
+  // Live events (issue 12): type and cut-off labels are bounded lists.
+  const eventsForwarded = new Counter({
+    name: 'botvisor_events_forwarded_total',
+    help: 'Gateway dispatches published as live events, by type',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  })
+  const replaysDropped = new Counter({
+    name: 'botvisor_events_replays_dropped_total',
+    help: 'Dispatches Discord replayed after a RESUME that had been forwarded already (dropped: exactly once)',
+    registers: [registry],
+  })
+  const sseClients = new Gauge({
+    name: 'botvisor_sse_clients',
+    help: 'Open GET /api/events streams',
+    registers: [registry],
+  })
+  const sseClosed = new Counter({
+    name: 'botvisor_sse_closed_total',
+    help: 'GET /api/events streams closed, by why (overflow: the reader fell SSE_MAX_BUFFERED_BYTES behind)',
+    labelNames: ['why'] as const,
+    registers: [registry],
+  })
 
   return {
+    countEventForwarded: (type: string) => eventsForwarded.inc({ type }),
+    countReplayDropped: () => replaysDropped.inc(),
+    sseOpened: () => sseClients.inc(),
+    sseClosed: (why: 'ended' | 'disconnected' | 'overflow') => {
+      sseClients.dec()
+      sseClosed.inc({ why })
+    },
     registry,
     observeWebhookDelivery: (outcome: string, durationMs: number) => {
       webhookDeliveries.inc({ outcome })

@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts'
-import type { BotIdentity, BotStartOptions, BotStats } from '../contract.ts'
+import type { BotIdentity, BotStartOptions, BotStats, WorkerPush } from '../contract.ts'
 import type { AppError } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { StopCause } from './lifecycle.ts'
@@ -71,6 +71,16 @@ export type SupervisorDeps = {
   /** Discord refused the token (close 4004, or a 401 confirmed by GET /users/@me). */
   onRevoked: () => void
   onTransition?: (from: WorkerState, to: WorkerState, reason: string) => void
+  /** The same transitions with the bot they concern (once it is known): the live events' lifecycle types. */
+  onLifecycle?: (change: {
+    botId: string
+    from: WorkerState
+    to: WorkerState
+    reason: string
+    resumed: boolean
+  }) => void
+  /** Gateway dispatches a worker forwarded, whichever generation: the gateway drops replays by sequence. */
+  onEvents?: (push: Extract<WorkerPush, { botvisor: 'events' }>) => void
   onRpc?: (ms: number) => void
   /** Time is an input: tests pass their own clock to fire the restart timer and the waits themselves. */
   clock?: Clock

@@ -47,9 +47,11 @@ export type AcquireOptions = {
 /** The token itself is the credential: the pool files bots under a hash of it. */
 export const botKeyOf = (token: string): string => new Bun.CryptoHasher('sha256').update(token).digest('hex')
 
-export type PoolHooks = Pick<SupervisorDeps, 'onTransition' | 'onRpc'> &
+export type PoolHooks = Pick<SupervisorDeps, 'onTransition' | 'onRpc' | 'onLifecycle' | 'onEvents'> &
   SpawnerHooks & {
     onStats?: (snapshot: WorkerSnapshot) => void
+    /** Discord refused the bot's token: what serves its sessions (live event streams) ends too. */
+    onBotRevoked?: (botKey: string) => void
   }
 
 /** A bot and the leases on it; the count lives here, beside the bot, so joining and leaving are one step each. */
@@ -100,6 +102,7 @@ export function createPool(deps: {
       onRevoked: () => {
         revoked.add(botKey)
         if (entries.get(botKey)?.bot === bot) entries.delete(botKey)
+        hooks.onBotRevoked?.(botKey)
       },
       ...hooks,
     })

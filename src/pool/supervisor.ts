@@ -142,6 +142,10 @@ export function superviseBot(
         return deps.onRevoked()
       case 'entered':
         log.info({ from: effect.from, to: effect.to, reason: effect.reason }, 'worker state')
+        if (state.identity.botId) {
+          const { botId, resumed } = state.identity
+          deps.onLifecycle?.({ botId, from: effect.from, to: effect.to, reason: effect.reason, resumed })
+        }
         return deps.onTransition?.(effect.from, effect.to, effect.reason)
       case 'log':
         if (effect.message === 'worker started') {
@@ -221,6 +225,8 @@ export function superviseBot(
         return dispatch({ type: 'identifies', generation, left: push.left })
       case 'gateway':
         return dispatch({ type: 'gateway', generation, status: push.status, code: push.code })
+      case 'events':
+        return deps.onEvents?.(push)
       case 'memory':
         if (generation === state.generation) pushedHeapBytes = push.heapUsedBytes
         return dispatch({ type: 'memory', generation, heapBytes: push.heapUsedBytes })

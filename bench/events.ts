@@ -1,0 +1,226 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import type { FakeInfo } from './fake-process.ts'
+import { loginAll, percentile } from './logins.ts'
+import { createProcessGroup, type ProcessGroup } from './procs.ts'
+import type { ServiceInfo } from './service-process.ts'
+
+/**
+ * Live events under load, in fresh processes (the fake Discord, the service; readers and posters here):
+ * - latency: fake users post 1 000 messages/s spread over 50 bots, 100 SSE readers (2 per bot) on GET /api/events;
+ *   each messageCreate's latency is its arrival at the reader less the message's timestamp, which is the fake's
+ *   send time (the snowflake's milliseconds), so it spans fake → gateway socket → worker → gateway → SSE → reader.
+ * - a worker's event rate with and without one reader that never reads (a paused TCP socket): fake users post to
+ *   one bot flat out; the rate is what a reading client receives per second.
+ */
+export type EventsResults = {
+  bots: number
+  readers: number
+  offeredPerSecond: number
+  /** Messages the fake users got posted per second (the posting loop shares the box: it may fall short). */
+  postedPerSecond: number
+  durationS: number
+  received: number
+  latencyMs: { p50: number; p99: number; max: number }
+  /** Events/s a reading client got: alone before and after the run with the stalled reader (order effects show). */
+  rateAlone: [number, number]
+  rateWithStalledReader: number
+  stalledReaderCutOff: boolean
+}
+
+const BOTS = 50
+const READERS_PER_BOT = 2
+const RATE = 1_000
+
+type Frame = { event: string; data: string }
+
+/** A GET /api/events reader that hands each frame to `onFrame` as it arrives. */
+async function readEvents(url: string, sessionId: string, onFrame: (frame: Frame) => void) {
+  const abort = new AbortController()
+  const res = await fetch(`${url}/api/events?types=messageCreate`, {
+    headers: { authorization: sessionId },
+    signal: abort.signal,
+  })
+  if (res.status !== 200 || !res.body) throw new Error(`GET /api/events answered ${res.status}`)
+  const body = res.body.getReader()
+  void (async () => {
+    const decoder = new TextDecoder()
+    let text = ''
+    try {
+      for (let chunk = await body.read(); !chunk.done; chunk = await body.read()) {
+        text += decoder.decode(chunk.value, { stream: true })
+        for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
+          const block = text.slice(0, end)
+          text = text.slice(end + 2)
+          const event = /^event: (.*)$/m.exec(block)?.[1]
+          const data = /^data: (.*)$/m.exec(block)?.[1]
+          if (event && data) onFrame({ event, data })
+        }
+      }
+    } catch {
+      // aborted: the bench is done with it
+    }
+  })()
+  return () => abort.abort()
+}
+
+/** Posts as a fake user through the fake's control API; `inFlight` bounds the posts waiting for an answer. */
+function poster(fakeUrl: string) {
+  let inFlight = 0
+  const post = async (channelId: string) => {
+    inFlight++
+    try {
+      await fetch(`${fakeUrl}/_control/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ channelId, content: 'bench event' }),
+      }).then((res) => res.arrayBuffer())
+    } finally {
+      inFlight--
+    }
+  }
+  return { post, inFlight: () => inFlight }
+}
+
+export async function runEventsBench(group: ProcessGroup, say: (line: string) => void, quick: boolean) {
+  const durationS = quick ? 3 : 10
+  const fake = await group.start<FakeInfo>('fake-process.ts', [String(BOTS + 1)], { timeoutMs: 60_000 })
+  const service = await group.start<ServiceInfo>('service-process.ts', [fake.info.apiUrl, String(BOTS + 10)])
+  try {
+    const url = service.info.url
+    const bots = fake.info.bots.slice(0, BOTS)
+    const logins = await loginAll(
+      url,
+      bots.map((bot) => bot.token),
+      8,
+    )
+    say(`  ${BOTS} bots logged in (${Math.round(logins.wallMs)} ms)`)
+
+    // latency at a fixed offered rate
+    const latencies: number[] = []
+    let measuring = false
+    let posted = 0
+    const stops: (() => void)[] = []
+    for (const session of logins.sessions) {
+      for (let i = 0; i < READERS_PER_BOT; i++) {
+        stops.push(
+          await readEvents(url, session, ({ data }) => {
+            const arrived = Date.now()
+            if (!measuring) return
+            const sentAt = Date.parse((JSON.parse(data) as { data: { timestamp: string } }).data.timestamp)
+            latencies.push(arrived - sentAt)
+          }),
+        )
+      }
+    }
+    const users = poster(fake.info.url)
+    const TICK_MS = 10
+    const perTick = (RATE * TICK_MS) / 1_000
+    let next = 0
+    const tick = () => {
+      for (let i = 0; i < perTick; i++) {
+        if (measuring) posted++
+        void users.post((bots[next++ % BOTS] ?? bots[0])?.channelId as string)
+      }
+    }
+    const timer = setInterval(tick, TICK_MS)
+    await Bun.sleep(1_000) // warm-up: JIT, sockets
+    measuring = true
+    await Bun.sleep(durationS * 1_000)
+    measuring = false
+    clearInterval(timer)
+    while (users.inFlight() > 0) await Bun.sleep(10)
+    for (const stop of stops) stop()
+    const sorted = [...latencies].sort((a, b) => a - b)
+    const latencyMs = { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN }
+    say(
+      `  ${RATE}/s offered (${Math.round(posted / durationS)}/s posted) over ${BOTS} bots, ${BOTS * READERS_PER_BOT} readers: ${latencies.length} deliveries, latency p50 ${latencyMs.p50} ms, p99 ${latencyMs.p99} ms, max ${latencyMs.max} ms`,
+    )
+
+    // one bot flat out, with and without a reader that never reads
+    const target = fake.info.bots[BOTS]
+    if (!target) throw new Error('no spare bench bot')
+    const [session] = (await loginAll(url, [target.token], 1)).sessions
+    const rateOf = async (stalled: boolean) => {
+      let received = 0
+      const stop = await readEvents(url, session as string, () => received++)
+      let socket: Awaited<ReturnType<typeof Bun.connect>> | undefined
+      let cutOff = false
+      if (stalled) {
+        const { hostname, port } = new URL(url)
+        socket = await Bun.connect({
+          hostname,
+          port: Number(port),
+          socket: {
+            open(s) {
+              s.write(`GET /api/events HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: ${session}\r\n\r\n`)
+              s.pause()
+            },
+            data() {},
+            close() {
+              cutOff = true
+            },
+          },
+        })
+      }
+      const flat = poster(fake.info.url)
+      let posting = true
+      const lanes = Array.from({ length: 16 }, async () => {
+        while (posting) await flat.post(target.channelId)
+      })
+      await Bun.sleep(1_000)
+      const from = received
+      await Bun.sleep(durationS * 1_000)
+      const rate = (received - from) / durationS
+      posting = false
+      await Promise.all(lanes)
+      stop()
+      // the overflow shows as the stream ending once the socket is read: read it, the frame is there
+      socket?.resume()
+      if (socket) await Bun.sleep(500)
+      socket?.end()
+      return { rate, cutOff }
+    }
+    const alone = await rateOf(false)
+    const withStalled = await rateOf(true)
+    const aloneAgain = await rateOf(false)
+    const aloneMean = (alone.rate + aloneAgain.rate) / 2
+    say(
+      `  one bot flat out: ${Math.round(alone.rate)} and ${Math.round(aloneAgain.rate)} events/s alone, ${Math.round(withStalled.rate)} events/s with a reader that never reads (${((withStalled.rate / aloneMean) * 100).toFixed(1)} % of alone)`,
+    )
+    return {
+      bots: BOTS,
+      readers: BOTS * READERS_PER_BOT,
+      offeredPerSecond: RATE,
+      postedPerSecond: Math.round(posted / durationS),
+      durationS,
+      received: latencies.length,
+      latencyMs,
+      rateAlone: [Math.round(alone.rate), Math.round(aloneAgain.rate)],
+      rateWithStalledReader: Math.round(withStalled.rate),
+      stalledReaderCutOff: withStalled.cutOff,
+    } satisfies EventsResults
+  } finally {
+    await service.stop()
+    await fake.stop()
+  }
+}
+
+export function writeEventsResults(results: EventsResults, quick = false) {
+  const dir = new URL(quick ? 'results/quick/' : 'results/', import.meta.url).pathname
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(`${dir}events.json`, `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`)
+}
+
+if (import.meta.main) {
+  const group = createProcessGroup()
+  const say = (line: string) => process.stderr.write(`${line}\n`)
+  const quick = process.argv.includes('--quick')
+  try {
+    say('live events')
+    const results = await runEventsBench(group, say, quick)
+    writeEventsResults(results, quick)
+    console.log(JSON.stringify(results))
+  } finally {
+    await group.stopAll()
+  }
+}

@@ -1,0 +1,54 @@
+import type { ForwardedDispatch, WorkerPush } from '../contract.ts'
+import type { EventHub } from './hub.ts'
+import type { LifecycleEventType, PublishedEvent } from './types.ts'
+
+export type EventIngestHooks = {
+  onForwarded?: (type: string) => void
+  /** A dispatch Discord replayed after a RESUME that the gateway had already forwarded. */
+  onReplayDropped?: () => void
+}
+
+export type EventIngest = {
+  /** A worker's `events` push: each dispatch not yet forwarded gets published, in Discord's order. */
+  dispatches(push: Extract<WorkerPush, { botvisor: 'events' }>): void
+  /** The bot's own lifecycle, as the supervisor saw it change. */
+  lifecycle(botId: string, type: LifecycleEventType, data: Record<string, unknown>): PublishedEvent
+}
+
+/**
+ * Exactly once across worker crashes: per bot (its Discord id) the gateway keeps the Discord session and the
+ * sequence of the last dispatch it forwarded. A restarted worker RESUMEs from the sequence the gateway last heard
+ * of, which is never ahead of what it received (workers/resume.ts), so Discord replays at least everything
+ * missed; what was already forwarded (sequence at or below the mark) is dropped here. A new session (READY after
+ * IDENTIFY) numbers from 1 again: its first push resets the mark.
+ */
+export function createEventIngest(hub: EventHub, hooks: EventIngestHooks = {}): EventIngest {
+  const marks = new Map<string, { sessionId: string; sequence: number }>()
+  return {
+    dispatches(push) {
+      let mark = marks.get(push.botId)
+      if (!mark || mark.sessionId !== push.sessionId) {
+        mark = { sessionId: push.sessionId, sequence: 0 }
+        marks.set(push.botId, mark)
+      }
+      for (const dispatch of JSON.parse(push.body) as ForwardedDispatch[]) {
+        if (dispatch.s <= mark.sequence) {
+          hooks.onReplayDropped?.()
+          continue
+        }
+        mark.sequence = dispatch.s
+        const { type, guildId, channelId, at, data } = dispatch
+        hub.publish({
+          type,
+          botId: push.botId,
+          ...(guildId ? { guildId } : {}),
+          ...(channelId ? { channelId } : {}),
+          at,
+          data,
+        })
+        hooks.onForwarded?.(type)
+      }
+    },
+    lifecycle: (botId, type, data) => hub.publish({ type, botId, at: new Date().toISOString(), data }),
+  }
+}
