@@ -123,6 +123,15 @@ const EnvSchema = z.object({
     .positive()
     .max(10_000_000)
     .default(64 * 1024),
+  // Idempotency-Key: how long an answer is replayed for its key, and how many keys (all bots together) are kept
+  // in memory before the oldest go (src/store/idempotency-memory.ts; about 1 KB each for a sent message).
+  IDEMPOTENCY_TTL_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(7 * 86_400_000)
+    .default(86_400_000),
+  IDEMPOTENCY_MAX_KEYS: z.coerce.number().int().positive().max(10_000_000).default(100_000),
   // Off by default: lets tests make a worker throw, reject, exit or hang on purpose.
   WORKER_TEST_HOOKS: z
     .enum(['0', '1'])

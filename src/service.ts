@@ -7,6 +7,7 @@ import type { Logger } from './log.ts'
 import { createMetrics } from './observability/metrics.ts'
 import { createPool, type BotPool } from './pool/pool.ts'
 import { createMemorySessionStore, type SessionStore } from './sessions/store.ts'
+import type { IdempotencyStore } from './store/idempotency.ts'
 
 export type Service = {
   url: string
@@ -23,7 +24,11 @@ export type Service = {
 }
 
 /** The whole gateway: sessions, the supervised worker pool and the HTTP server. main.ts and the tests start it here. */
-export function startService(config: Config, log: Logger, options: { sessions?: SessionStore } = {}): Service {
+export function startService(
+  config: Config,
+  log: Logger,
+  options: { sessions?: SessionStore; idempotency?: IdempotencyStore } = {},
+): Service {
   const sessions = options.sessions ?? createMemorySessionStore()
   // Workers count into this shared window as Discord answers and check it before each call (invalid-budget.ts);
   // twice MAX_BOTS slots, so a bot that stopped keeps its count while others start.
@@ -66,6 +71,7 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
     isReady: () => ready,
     eventLoopLagMs: lag.lagMs,
     listenerOrigin: () => url,
+    idempotency: options.idempotency,
   })
   // development: false keeps Bun's error page (with stack traces) away from clients.
   const server = Bun.serve({

@@ -9,6 +9,9 @@ import { AppError, toAppError } from '../errors.ts'
 import type { InvalidRequestBudget } from '../discord/invalid-budget.ts'
 import { createFastReads } from './fast-reads.ts'
 import { createHostCheck } from './host.ts'
+import { idempotency } from './idempotency.ts'
+import type { IdempotencyStore } from '../store/idempotency.ts'
+import { createMemoryIdempotencyStore } from '../store/idempotency-memory.ts'
 import type { Logger } from '../log.ts'
 import type { Metrics } from '../observability/metrics.ts'
 import type { BotPool } from '../pool/pool.ts'
@@ -36,10 +39,20 @@ export type AppDeps = {
   adminToken: string
   isReady: () => boolean
   eventLoopLagMs: () => number
+  /** Where Idempotency-Key answers live; by default in memory (IDEMPOTENCY_TTL_MS, IDEMPOTENCY_MAX_KEYS). */
+  idempotency?: IdempotencyStore
 }
 
 /** Headers a browser script may read on a cross-origin answer (beyond the CORS-safelisted ones). */
-const EXPOSED_HEADERS = ['Link', 'Location', 'Retry-After', 'WWW-Authenticate', 'RateLimit', 'RateLimit-Policy']
+const EXPOSED_HEADERS = [
+  'Link',
+  'Location',
+  'Retry-After',
+  'WWW-Authenticate',
+  'RateLimit',
+  'RateLimit-Policy',
+  'Idempotent-Replayed',
+]
 
 export function createApp(deps: AppDeps) {
   const { config, log, pool, sessions, metrics, budget } = deps
@@ -52,7 +65,7 @@ export function createApp(deps: AppDeps) {
     app.use(
       cors({
         origin: [...config.CORS_ORIGINS],
-        allowHeaders: ['Authorization', 'Content-Type'],
+        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
         exposeHeaders: EXPOSED_HEADERS,
         maxAge: 600,
       }),
@@ -66,8 +79,19 @@ export function createApp(deps: AppDeps) {
       },
     }),
   )
+  // Every POST, PATCH and DELETE behind a session gets Idempotency-Key (src/http/idempotency.ts): one instance,
+  // so its in-flight map covers all routes. Login and logout are not behind it: a login has no bot yet (keys are
+  // per bot) and its answer is a session id, a credential no store may keep; logout is idempotent by nature.
+  const idempotentWrites = idempotency({
+    store:
+      deps.idempotency ??
+      createMemoryIdempotencyStore({ ttlMs: config.IDEMPOTENCY_TTL_MS, maxKeys: config.IDEMPOTENCY_MAX_KEYS }),
+    log,
+    hooks: { onReplay: metrics.countIdempotentReplay, onKeyReused: metrics.countIdempotencyKeyReused },
+  })
+  // A path behind a session goes in this list: it then gets the session, its bot and Idempotency-Key, in order.
   const dataRoutes = ['/api/guilds', '/api/channels', '/api/members', '/api/messages']
-  for (const path of dataRoutes) app.use(path, requireSession(sessions), requireBot(pool, sessions))
+  for (const path of dataRoutes) app.use(path, requireSession(sessions), requireBot(pool, sessions), idempotentWrites)
   // members and messages call Discord: near Discord's invalid-request ban, fail fast instead
   for (const path of ['/api/members', '/api/messages']) app.use(path, guardInvalidBudget(budget))
   const admin = requireAdmin(deps.adminToken)

@@ -148,7 +148,7 @@ const sendMessage = createRoute({
   tags: ['write'],
   summary: 'Send a message as the bot',
   description:
-    'Content of 1–2000 characters (Unicode code points, as Discord counts them). Users named as `<@id>` are pinged; `@everyone`, `@here` and roles never are (Discord gets `allowed_mentions: {"parse": ["users"]}`).',
+    'Content of 1–2000 characters (Unicode code points, as Discord counts them). Users named as `<@id>` are pinged; `@everyone`, `@here` and roles never are (Discord gets `allowed_mentions: {"parse": ["users"]}`). With an `Idempotency-Key`, a retry within IDEMPOTENCY_TTL_MS (24 h by default) gets the first answer again (`Idempotent-Replayed: true`) and sends nothing; a 5xx is not kept, and the retry that runs again carries the same Discord nonce, so it cannot post twice.',
   security,
   request: {
     headers: idempotencyHeaders,
@@ -165,6 +165,10 @@ const sendMessage = createRoute({
         Location: successHeader(
           'A URL that reads the message back: `/api/messages?channelId=…&before=<id + 1>&limit=1`',
         ),
+        'Idempotent-Replayed': successHeader(
+          '`true` when this is the answer of an earlier request with the same Idempotency-Key, sent again',
+          false,
+        ),
       },
       content: { 'application/json': { schema: Message } },
     },
@@ -175,6 +179,7 @@ const sendMessage = createRoute({
       404: 'Unknown channel',
       413: ERRORS.body413,
       415: ERRORS.body415,
+      422: ERRORS.idempotency422,
       429: ERRORS.discord429,
       502: ERRORS.discord502,
       503: ERRORS.discord503,
