@@ -87,7 +87,11 @@ export function createApp(deps: AppDeps) {
       deps.idempotency ??
       createMemoryIdempotencyStore({ ttlMs: config.IDEMPOTENCY_TTL_MS, maxKeys: config.IDEMPOTENCY_MAX_KEYS }),
     log,
-    hooks: { onReplay: metrics.countIdempotentReplay, onKeyReused: metrics.countIdempotencyKeyReused },
+    hooks: {
+      onReplay: metrics.countIdempotentReplay,
+      onKeyReused: metrics.countIdempotencyKeyReused,
+      onWaiting: metrics.countIdempotentWaiters,
+    },
   })
   // A path behind a session goes in this list: it then gets the session, its bot and Idempotency-Key, in order.
   const dataRoutes = ['/api/guilds', '/api/channels', '/api/members', '/api/messages']

@@ -31,7 +31,12 @@ const POLL_MS = 50
 /** nginx's "client closed request": logged, seen by no one. */
 const CLIENT_GONE = 499 as StatusCode
 
-export type IdempotencyHooks = { onReplay(): void; onKeyReused(): void }
+export type IdempotencyHooks = {
+  onReplay(): void
+  onKeyReused(): void
+  /** +1 when a request starts waiting for a running one with its key, -1 when it stops. */
+  onWaiting(delta: 1 | -1): void
+}
 
 /**
  * Idempotency-Key for every POST, PATCH and DELETE behind a session (mounted after requireSession and requireBot;
@@ -83,7 +88,8 @@ export function idempotency(deps: { store: IdempotencyStore; log: Logger; hooks:
       const local = running.get(slot)
       if (local) {
         if (local.fingerprint !== fingerprint) throw reused()
-        const answer = await untilSettled(local.answer, signal)
+        hooks.onWaiting(1)
+        const answer = await untilSettled(local.answer, signal).finally(() => hooks.onWaiting(-1))
         if (answer === 'gone') return c.body(null, CLIENT_GONE)
         if (answer) return replay(c, answer)
         continue // the first ended in a throw we could not capture: the key is free, try again

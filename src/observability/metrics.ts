@@ -129,6 +129,11 @@ export function createMetrics(sources: {
     help: 'Keyed writes refused 422: the key was used for a different request',
     registers: [registry],
   })
+  const idempotentWaiters = new Gauge({
+    name: 'botvisor_idempotent_waiters',
+    help: 'Keyed writes waiting for a running request with the same key',
+    registers: [registry],
+  })
 
   return {
     registry,
@@ -140,5 +145,6 @@ export function createMetrics(sources: {
     countRestart: (reason: string) => restarts.inc({ cause: restartCause(reason) }),
     countIdempotentReplay: () => idempotentReplays.inc(),
     countIdempotencyKeyReused: () => idempotencyKeyReused.inc(),
+    countIdempotentWaiters: (delta: number) => idempotentWaiters.inc(delta),
   }
 }
