@@ -5,6 +5,7 @@ import type { AppEnv } from '../src/http/env.ts'
 import { idempotency } from '../src/http/idempotency.ts'
 import { createLogger } from '../src/log.ts'
 import type { BotHandle } from '../src/pool/bot-types.ts'
+import type { IdempotencyStore } from '../src/store/idempotency.ts'
 import { createMemoryIdempotencyStore } from '../src/store/idempotency-memory.ts'
 import { waitFor } from './support/stack.ts'
 
@@ -12,8 +13,7 @@ import { waitFor } from './support/stack.ts'
  * The middleware alone, in front of handlers the test controls (no worker, no Discord): what a waiter does when
  * its client leaves, and which endings free the key. The whole service is tested in idempotency.test.ts.
  */
-function harness() {
-  const store = createMemoryIdempotencyStore({ ttlMs: 60_000, maxKeys: 100 })
+function harness(store: IdempotencyStore = createMemoryIdempotencyStore({ ttlMs: 60_000, maxKeys: 100 })) {
   let waiting = 0
   let runs = 0
   let gate = Promise.withResolvers<void>()
@@ -113,5 +113,30 @@ describe('the Idempotency-Key middleware', () => {
     expect(again.status).toBe(204)
     expect(again.headers.get('idempotent-replayed')).toBe('true')
     expect(again.body).toBeNull()
+  })
+
+  test('two gateway nodes sharing one store: the retry on the other node waits for the first and replays it', async () => {
+    const memory = createMemoryIdempotencyStore({ ttlMs: 60_000, maxKeys: 100 })
+    const told: string[] = []
+    const shared: IdempotencyStore = {
+      ...memory,
+      async begin(botId, key, fingerprint) {
+        const outcome = await memory.begin(botId, key, fingerprint)
+        told.push(outcome.state)
+        return outcome
+      },
+    }
+    const [one, other] = [harness(shared), harness(shared)]
+    const first = one.call('POST', '/act', 'cluster-1')
+    await waitFor(() => one.runs() === 1)
+    const retry = other.call('POST', '/act', 'cluster-1')
+    // the other node has no local promise to wait on: it looks at the store until the key is answered
+    await waitFor(() => told.filter((state) => state === 'in_flight').length >= 2)
+    one.open()
+    const [a, b] = await Promise.all([first, retry])
+    expect([a.status, b.status]).toEqual([201, 201])
+    expect(b.headers.get('idempotent-replayed')).toBe('true')
+    expect(await b.text()).toBe(await a.text())
+    expect(other.runs()).toBe(0)
   })
 })
