@@ -117,7 +117,8 @@ export function idempotency(deps: { store: IdempotencyStore; log: Logger; hooks:
           ? store.complete(botId, key, fingerprint, answer)
           : store.release(botId, key)
       await kept.catch((err: unknown) => {
-        // the request has already acted: answer it anyway; its key stays free for a retry
+        // the request has already acted: answer it anyway. Nothing is kept, so a retry runs again once the key is
+        // free (at once, or when the store's in-flight lease ends); a send's nonce still stops a second message
         log.error({ err }, 'idempotency store failed; the answer is not kept')
       })
       running.delete(slot)
