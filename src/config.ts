@@ -172,6 +172,15 @@ const EnvSchema = z.object({
   // `event: overflow`. 1 MiB is ~2 000 message events: seconds of a busy bot, so a live reader never meets it, while
   // MAX_SESSIONS_PER_BOT stalled readers of one bot hold at most 1 GiB, not the bot's whole history each.
   SSE_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1_024).max(1_073_741_824).default(1_048_576),
+  // Idempotency-Key: how long an answer is replayed for its key, and how many keys (all bots together) are kept
+  // in memory before the oldest go (src/store/idempotency-memory.ts; about 1 KB each for a sent message).
+  IDEMPOTENCY_TTL_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(7 * 86_400_000)
+    .default(86_400_000),
+  IDEMPOTENCY_MAX_KEYS: z.coerce.number().int().positive().max(10_000_000).default(100_000),
   // Off by default: lets tests make a worker throw, reject, exit or hang on purpose.
   WORKER_TEST_HOOKS: z
     .enum(['0', '1'])

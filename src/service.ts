@@ -14,6 +14,7 @@ import { createEventHub, type EventHub } from './events/hub.ts'
 import { createEventIngest } from './events/ingest.ts'
 import { lifecycleEventOf } from './events/lifecycle.ts'
 import { createEventStreams, type EventStreams } from './events/streams.ts'
+import type { IdempotencyStore } from './store/idempotency.ts'
 
 export type Service = {
   url: string
@@ -34,7 +35,11 @@ export type Service = {
 }
 
 /** The whole gateway: sessions, the supervised worker pool and the HTTP server. main.ts and the tests start it here. */
-export function startService(config: Config, log: Logger, options: { sessions?: SessionStore } = {}): Service {
+export function startService(
+  config: Config,
+  log: Logger,
+  options: { sessions?: SessionStore; idempotency?: IdempotencyStore } = {},
+): Service {
   // Workers count into this shared window as Discord answers and check it before each call (invalid-budget.ts);
   // twice MAX_BOTS slots, so a bot that stopped keeps its count while others start.
   const budget = createInvalidRequestBudget(config.INVALID_REQUEST_LIMIT, {
@@ -108,6 +113,7 @@ export function startService(config: Config, log: Logger, options: { sessions?: 
     isReady: () => ready,
     eventLoopLagMs: lag.lagMs,
     listenerOrigin: () => url,
+    idempotency: options.idempotency,
   })
   // development: false keeps Bun's error page (with stack traces) away from clients.
   const server = Bun.serve({

@@ -9,6 +9,9 @@ import { AppError, toAppError } from '../errors.ts'
 import type { InvalidRequestBudget } from '../discord/invalid-budget.ts'
 import { createFastReads } from './fast-reads.ts'
 import { createHostCheck } from './host.ts'
+import { idempotency } from './idempotency.ts'
+import type { IdempotencyStore } from '../store/idempotency.ts'
+import { createMemoryIdempotencyStore } from '../store/idempotency-memory.ts'
 import type { Logger } from '../log.ts'
 import type { Metrics } from '../observability/metrics.ts'
 import type { BotPool } from '../pool/pool.ts'
@@ -46,10 +49,20 @@ export type AppDeps = {
   isReady: () => boolean
   eventLoopLagMs: () => number
   webhooks: Webhooks
+  /** Where Idempotency-Key answers live; by default in memory (IDEMPOTENCY_TTL_MS, IDEMPOTENCY_MAX_KEYS). */
+  idempotency?: IdempotencyStore
 }
 
 /** Headers a browser script may read on a cross-origin answer (beyond the CORS-safelisted ones). */
-const EXPOSED_HEADERS = ['Link', 'Location', 'Retry-After', 'WWW-Authenticate', 'RateLimit', 'RateLimit-Policy']
+const EXPOSED_HEADERS = [
+  'Link',
+  'Location',
+  'Retry-After',
+  'WWW-Authenticate',
+  'RateLimit',
+  'RateLimit-Policy',
+  'Idempotent-Replayed',
+]
 
 export function createApp(deps: AppDeps) {
   const { config, log, pool, sessions, metrics, budget } = deps
@@ -62,7 +75,7 @@ export function createApp(deps: AppDeps) {
     app.use(
       cors({
         origin: [...config.CORS_ORIGINS],
-        allowHeaders: ['Authorization', 'Content-Type'],
+        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
         exposeHeaders: EXPOSED_HEADERS,
         maxAge: 600,
       }),
@@ -76,18 +89,32 @@ export function createApp(deps: AppDeps) {
       },
     }),
   )
-  const dataRoutes = ['/api/guilds', '/api/channels', '/api/members', '/api/messages']
-  for (const path of dataRoutes) app.use(path, requireSession(sessions), requireBot(pool, sessions))
-  app.use('/api/events', requireSession(sessions), requireBot(pool, sessions))
+  // Every POST, PATCH and DELETE behind a session gets Idempotency-Key (src/http/idempotency.ts): one instance,
+  // so its in-flight map covers all routes. Login and logout are not behind it: a login has no bot yet (keys are
+  // per bot) and its answer is a session id, a credential no store may keep; logout is idempotent by nature.
+  const idempotentWrites = idempotency({
+    store:
+      deps.idempotency ??
+      createMemoryIdempotencyStore({ ttlMs: config.IDEMPOTENCY_TTL_MS, maxKeys: config.IDEMPOTENCY_MAX_KEYS }),
+    log,
+    hooks: {
+      onReplay: metrics.countIdempotentReplay,
+      onKeyReused: metrics.countIdempotencyKeyReused,
+      onWaiting: metrics.countIdempotentWaiters,
+    },
+  })
+  // A path behind a session goes in these lists: it then gets the session, its bot and Idempotency-Key, in order.
+  // Base paths are matched exactly; `/x/*` matches `/x` and below, `/x/:id/*` matches `/x/:id` and below but never
+  // `/x` itself, so no request passes the checks twice.
+  const behindSession = [requireSession(sessions), requireBot(pool, sessions), idempotentWrites] as const
+  const dataRoutes = ['/api/guilds', '/api/channels', '/api/members', '/api/messages', '/api/events', '/api/webhooks/*']
+  for (const path of dataRoutes) app.use(path, ...behindSession)
   // members and messages call Discord: near Discord's invalid-request ban, fail fast instead
   for (const path of ['/api/members', '/api/messages']) app.use(path, guardInvalidBudget(budget))
-  // the actions on one message or channel (writes.ts): each calls Discord. The base paths above are matched
-  // exactly; `/x/:id/*` matches `/x/:id` and below but never `/x` itself, so no request passes twice
+  // the actions on one message or channel (writes.ts): each calls Discord
   for (const path of ['/api/messages/:messageId/*', '/api/channels/:channelId/*']) {
-    app.use(path, requireSession(sessions), requireBot(pool, sessions), guardInvalidBudget(budget))
+    app.use(path, ...behindSession, guardInvalidBudget(budget))
   }
-  // Hono's `/x/*` matches `/x` too: one pattern, so no request passes the checks twice
-  app.use('/api/webhooks/*', requireSession(sessions), requireBot(pool, sessions))
   const admin = requireAdmin(deps.adminToken)
   app.use('/admin/*', admin)
   if (!config.METRICS_PUBLIC) app.use('/metrics', admin)

@@ -121,6 +121,21 @@ export function createMetrics(sources: {
     labelNames: ['reason'] as const,
     registers: [registry],
   })
+  const idempotentReplays = new Counter({
+    name: 'botvisor_idempotent_replays_total',
+    help: 'Keyed writes answered with an earlier answer (Idempotent-Replayed), waiters on a running one included',
+    registers: [registry],
+  })
+  const idempotencyKeyReused = new Counter({
+    name: 'botvisor_idempotency_key_reused_total',
+    help: 'Keyed writes refused 422: the key was used for a different request',
+    registers: [registry],
+  })
+  const idempotentWaiters = new Gauge({
+    name: 'botvisor_idempotent_waiters',
+    help: 'Keyed writes waiting for a running request with the same key',
+    registers: [registry],
+  })
 
   const webhookDeliveries = new Counter({
     name: 'botvisor_webhook_deliveries_total',
@@ -186,5 +201,8 @@ export function createMetrics(sources: {
     observeRequest,
     observeRpc: (ms: number) => rpcDuration.observe(ms / 1000),
     countRestart: (reason: string) => restarts.inc({ cause: restartCause(reason) }),
+    countIdempotentReplay: () => idempotentReplays.inc(),
+    countIdempotencyKeyReused: () => idempotencyKeyReused.inc(),
+    countIdempotentWaiters: (delta: number) => idempotentWaiters.inc(delta),
   }
 }

@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config.ts'
 import { createLogger } from '../../src/log.ts'
 import { startService, type Service } from '../../src/service.ts'
 import type { SessionStore } from '../../src/sessions/store.ts'
+import type { IdempotencyStore } from '../../src/store/idempotency.ts'
 import { startFakeDiscord, type FakeDiscord } from '../../fake-discord/index.ts'
 import { expectDocumented } from './openapi-check.ts'
 
@@ -36,7 +37,7 @@ const threadBook = { liveStacks: 0, before: null as number | null }
 
 export async function startStack(
   env: Record<string, string> = {},
-  options: { sessions?: SessionStore } = {},
+  options: { sessions?: SessionStore; idempotency?: IdempotencyStore } = {},
 ): Promise<Stack> {
   if (threadBook.liveStacks++ === 0) threadBook.before = countWorkerThreads()
   const discord = await startFakeDiscord({ port: 0 })

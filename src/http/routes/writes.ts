@@ -58,7 +58,14 @@ const writeErrors = (described: Record<number, string>) =>
     503: ERRORS.discord503,
     ...described,
   })
-const noContent = (description: string) => ({ 204: { description } })
+/** On every success: a replayed answer (same Idempotency-Key and request) says so. */
+const replayed = {
+  'Idempotent-Replayed': successHeader(
+    '`true` when this is the answer of an earlier request with the same Idempotency-Key, sent again',
+    false,
+  ),
+}
+const noContent = (description: string) => ({ 204: { description, headers: replayed } })
 
 const sendMessage = createRoute({
   method: 'post',
@@ -67,7 +74,7 @@ const sendMessage = createRoute({
   tags,
   summary: 'Send a message as the bot',
   description:
-    'Content of 1–2000 characters (Unicode code points, as Discord counts them), up to 10 embeds, or both; optionally a reply (`replyTo`). Unless `allowedMentions` says otherwise, users named as `<@id>` are pinged and `@everyone`, `@here` and roles never are (Discord gets `allowed_mentions: {"parse": ["users"]}`). Every field is checked before Discord is called.',
+    'Content of 1–2000 characters (Unicode code points, as Discord counts them), up to 10 embeds, or both; optionally a reply (`replyTo`). Unless `allowedMentions` says otherwise, users named as `<@id>` are pinged and `@everyone`, `@here` and roles never are (Discord gets `allowed_mentions: {"parse": ["users"]}`). Every field is checked before Discord is called. With an `Idempotency-Key`, a retry within IDEMPOTENCY_TTL_MS (24 h) gets the first answer again (`Idempotent-Replayed: true`) and sends nothing.',
   security,
   request: {
     headers: idempotencyHeaders,
@@ -84,6 +91,7 @@ const sendMessage = createRoute({
         Location: successHeader(
           'A URL that reads the message back: `/api/messages?channelId=…&before=<id + 1>&limit=1`',
         ),
+        ...replayed,
       },
       content: { 'application/json': { schema: Message } },
     },
@@ -117,7 +125,11 @@ const editMessage = createRoute({
     },
   },
   responses: {
-    200: { description: 'The message as edited', content: { 'application/json': { schema: Message } } },
+    200: {
+      description: 'The message as edited',
+      headers: replayed,
+      content: { 'application/json': { schema: Message } },
+    },
     ...writeErrors({
       400: `${ERRORS.body400}, or Discord rejected the edit (50035; 50006 when nothing would be left)`,
       403: 'Someone else wrote the message (50005), or the bot cannot see the channel (50001)',
