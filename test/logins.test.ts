@@ -182,7 +182,6 @@ describe('the start queue is fair', () => {
       const third = await capped.post('/api/auth/login', { token: capped.discord.tokens.beta })
       expect(third.status).toBe(429)
       expect(third.json).toMatchObject({ code: 'capacity_reached', error: expect.stringContaining('MAX_SESSIONS_PER_BOT') })
-      expect(third.headers.get('retry-after')).toBeNull()
       await capped.post('/api/auth/logout', {}, sessions[0]!.sessionId)
       expect((await capped.post('/api/auth/login', { token: capped.discord.tokens.beta })).status).toBe(200)
     } finally {

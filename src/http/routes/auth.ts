@@ -78,7 +78,7 @@ const login = createRoute({
         403: 'Discord refused the token (403)',
         413: ERRORS.body413,
         415: ERRORS.body415,
-        429: 'Too many login attempts, or logins in progress, from this client IP; Discord rate-limited the login; or the bot already has MAX_SESSIONS_PER_BOT sessions (`capacity_reached`, no Retry-After: log one out first)',
+        429: 'Too many login attempts, or logins in progress, from this client IP; Discord rate-limited the login; or the bot already has MAX_SESSIONS_PER_BOT sessions (`capacity_reached`; its Retry-After of 60 s is a hint: a place frees when a session ends)',
         502: ERRORS.discord502,
         503: "MAX_BOTS bots already run (capacity_reached, with Retry-After); Discord calls are held off near Discord's invalid-request ban (with Retry-After); the bot did not start within LOGIN_WAIT_MS; or the bot's worker failed or stopped during login",
         504: "Discord, or the bot's worker, did not complete the login in time",
