@@ -181,7 +181,10 @@ describe('the start queue is fair', () => {
       const sessions = [await capped.login(capped.discord.tokens.beta), await capped.login(capped.discord.tokens.beta)]
       const third = await capped.post('/api/auth/login', { token: capped.discord.tokens.beta })
       expect(third.status).toBe(429)
-      expect(third.json).toMatchObject({ code: 'capacity_reached', error: expect.stringContaining('MAX_SESSIONS_PER_BOT') })
+      expect(third.json).toMatchObject({
+        code: 'capacity_reached',
+        error: expect.stringContaining('MAX_SESSIONS_PER_BOT'),
+      })
       await capped.post('/api/auth/logout', {}, sessions[0]!.sessionId)
       expect((await capped.post('/api/auth/login', { token: capped.discord.tokens.beta })).status).toBe(200)
     } finally {

@@ -1,7 +1,9 @@
 import { type BotPersistence, createBotRegistry } from './bot-registry.ts'
 import { createMemoryEventIdStore } from './event-ids.ts'
 import { createIndexedSessionStore, type SessionPersistence } from './session-store.ts'
-import type { Store } from './types.ts'
+import { createMemoryWebhookStore } from '../webhooks/store.ts'
+import { createMemoryIdempotencyStore } from './idempotency-memory.ts'
+import { DEFAULT_IDEMPOTENCY_LIMITS, type IdempotencyLimits, type Store } from './types.ts'
 
 const keepsNothing: SessionPersistence = {
   insert: async () => {},
@@ -27,7 +29,10 @@ function createMemoryBotPersistence(): BotPersistence {
 }
 
 /** The same interfaces, in memory only: for tests, and DATA_DIR=:memory: (nothing survives the process). */
-export function createMemoryStore(now: () => number = Date.now): Store {
+export function createMemoryStore(
+  now: () => number = Date.now,
+  idempotency: IdempotencyLimits = DEFAULT_IDEMPOTENCY_LIMITS,
+): Store {
   const sessions = createIndexedSessionStore({ restored: [], persistence: keepsNothing, now })
   const bots = createBotRegistry({ restored: [], persistence: createMemoryBotPersistence(), now })
   return {
@@ -36,6 +41,8 @@ export function createMemoryStore(now: () => number = Date.now): Store {
     sessions,
     bots,
     eventIds: createMemoryEventIdStore(),
+    idempotency: createMemoryIdempotencyStore({ ...idempotency, now }),
+    webhooks: createMemoryWebhookStore(),
     flush: async () => {},
     close: async () => {},
   }

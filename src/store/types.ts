@@ -1,5 +1,7 @@
 import type { GatewaySession } from '../contract.ts'
 import type { Session, SessionStore } from '../sessions/store.ts'
+import type { WebhookStore } from '../webhooks/store.ts'
+import type { IdempotencyStore } from './idempotency.ts'
 
 /**
  * The durable store's interfaces. Every method a network store would have to wait for is async; writes that
@@ -77,10 +79,20 @@ export interface Store {
   sessions: DurableSessionStore
   bots: BotRegistry
   eventIds: EventIdStore
+  /** Idempotency-Key answers (sealed on disk), kept IDEMPOTENCY_TTL_MS. */
+  idempotency: IdempotencyStore
+  /** Webhooks (signing secrets sealed on disk) and their last deliveries. */
+  webhooks: WebhookStore
   /** Writes the batched changes now (the shutdown path calls it before exit). */
   flush(): Promise<void>
   /** Flushes, stops the batch timer and closes the database. */
   close(): Promise<void>
 }
+
+/** How long Idempotency-Key answers live and how many are kept (IDEMPOTENCY_TTL_MS, IDEMPOTENCY_MAX_KEYS). */
+export type IdempotencyLimits = { ttlMs: number; maxKeys: number }
+
+/** The defaults of src/config.ts: 24 hours, 100 000 answers. */
+export const DEFAULT_IDEMPOTENCY_LIMITS: IdempotencyLimits = { ttlMs: 86_400_000, maxKeys: 100_000 }
 
 export type { Session }
