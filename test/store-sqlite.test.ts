@@ -39,7 +39,7 @@ const webhookOf = (botId: string, webhookId: string, secret: string) => ({
   webhookId,
   botId,
   url: 'https://receiver.example/hook',
-  events: ['message_create' as const],
+  events: ['messageCreate' as const],
   secret,
   createdAt: 1,
   status: 'active' as const,

@@ -24,7 +24,7 @@ const webhook = (botId: string, n: number, overrides: Partial<StoredWebhook> = {
   webhookId: `wh_${botId}_${n}`,
   botId,
   url: `https://receiver.example/${n}`,
-  events: ['message_create', 'ready'],
+  events: ['messageCreate', 'ready'],
   secret: `whsec_${botId}_${n}_secret-value`,
   createdAt: 1_000 + n,
   status: 'active',
@@ -36,7 +36,7 @@ const webhook = (botId: string, n: number, overrides: Partial<StoredWebhook> = {
 
 const delivery = (eventId: number, overrides: Partial<DeliveryRecord> = {}): DeliveryRecord => ({
   eventId,
-  eventType: 'message_create',
+  eventType: 'messageCreate',
   attempt: 1,
   outcome: 'delivered',
   statusCode: 200,
@@ -121,7 +121,7 @@ describe.each(BACKENDS)('the $name webhook store', ({ open }) => {
     const store = await open()
     await store.create(webhook('1', 1), 20)
     const got = await store.get('1', 'wh_1_1')
-    got?.events.push('typing_start')
+    got?.events.push('typingStart')
     if (got) got.url = 'https://elsewhere.example/'
     expect(await store.get('1', 'wh_1_1')).toEqual(webhook('1', 1))
   })
