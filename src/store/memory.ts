@@ -1,15 +1,9 @@
 import { type BotPersistence, createBotRegistry } from './bot-registry.ts'
 import { createMemoryEventIdStore } from './event-ids.ts'
-import { createIndexedSessionStore, type SessionPersistence } from './session-store.ts'
+import { createIndexedSessionStore, KEEPS_NOTHING } from './session-store.ts'
 import { createMemoryWebhookStore } from '../webhooks/store.ts'
 import { createMemoryIdempotencyStore } from './idempotency-memory.ts'
 import { DEFAULT_IDEMPOTENCY_LIMITS, type IdempotencyLimits, type Store } from './types.ts'
-
-const keepsNothing: SessionPersistence = {
-  insert: async () => {},
-  remove: async () => {},
-  writeLastUsed: async () => {},
-}
 
 /** Tokens stay in this process's memory, as the pool holds them anyway: nothing to seal. */
 function createMemoryBotPersistence(): BotPersistence {
@@ -33,7 +27,7 @@ export function createMemoryStore(
   now: () => number = Date.now,
   idempotency: IdempotencyLimits = DEFAULT_IDEMPOTENCY_LIMITS,
 ): Store {
-  const sessions = createIndexedSessionStore({ restored: [], persistence: keepsNothing, now })
+  const sessions = createIndexedSessionStore({ restored: [], persistence: KEEPS_NOTHING, now })
   const bots = createBotRegistry({ restored: [], persistence: createMemoryBotPersistence(), now })
   return {
     backend: 'memory',

@@ -12,6 +12,13 @@ import type { IdempotencyStore } from './idempotency.ts'
 /** A session as the store keeps it: never its id, only the label logs show (its first 6 characters). */
 export type SessionRecord = {
   label: string
+  /**
+   * What an admin names one session by (DELETE /admin/sessions/{handle}): the first SESSION_HANDLE_LENGTH hex
+   * characters of the id's SHA-256. Labels collide (6 characters of a 32-character id: among 100 000 sessions,
+   * two share one ~7 % of the time); 64 bits of the hash do not, in practice. It cannot be turned back into the
+   * id, so it grants nothing a bearer could use, and it names a session restored from disk, whose id is unknown.
+   */
+  handle: string
   botKey: string
   botId: string
   workerId: string
@@ -19,18 +26,18 @@ export type SessionRecord = {
   lastUsedAt: number
 }
 
-export interface DurableSessionStore extends SessionStore {
-  /**
-   * `create` resolves once the session is durable (a login answers 200 after it). `get` and `peek` also mark the
-   * session used: in memory, written with the next batch (every few seconds, and by flush()).
-   *
-   * `deleteForBot` returns whole sessions; one restored from disk whose id no request has shown since the
-   * start has `sessionId: ''` (only its hash is stored).
-   */
-  list(): Promise<SessionRecord[]>
-  /** Ends every session unused for longer than `idleMs` (0: never) and returns them. */
-  expireIdle(idleMs: number): Promise<SessionRecord[]>
-}
+/** A session ended by the store: its record, and its id when a request showed it since the start (else ''). */
+export type EndedSession = SessionRecord & { sessionId: string }
+
+/**
+ * `create` resolves once the session is durable (a login answers 200 after it). `get` and `peek` also mark the
+ * session used: in memory, written with the next batch (every few seconds, and by flush()).
+ *
+ * `deleteForBot` returns whole sessions; one restored from disk whose id no request has shown since the
+ * start has `sessionId: ''` (only its hash is stored). list(), expireIdle() and deleteByHandle() are on
+ * SessionStore itself (src/sessions/store.ts), so the admin routes and the expiry sweep work on any backend.
+ */
+export interface DurableSessionStore extends SessionStore {}
 
 export type DesiredState = 'running' | 'stopped'
 
