@@ -129,6 +129,9 @@ const EnvSchema = z.object({
       })
       return z.NEVER
     }),
+  // How often idle sessions are looked for (src/sessions/expiry.ts): a session lives at most
+  // SESSION_IDLE_TTL + this unused. One sweep for all sessions, no timer per session.
+  SESSION_SWEEP_INTERVAL_MS: positiveMs(60_000),
   METRICS_PUBLIC: z
     .enum(['0', '1'])
     .default('0')
