@@ -44,13 +44,13 @@ export function createSqliteIdempotencyStore(
        expires_at = $expiresAt`,
   )
   const release = db.query("DELETE FROM idempotency_keys WHERE bot_id = $botId AND key = $key AND state = 'in_flight'")
-  const countDone = db.query<{ n: number }, []>("SELECT count(*) AS n FROM idempotency_keys WHERE state = 'done'")
   const evictOldest = db.query(
     `DELETE FROM idempotency_keys WHERE rowid IN (
        SELECT rowid FROM idempotency_keys WHERE state = 'done' ORDER BY expires_at LIMIT $excess)`,
   )
   // counted once at open, then kept by each write: a count(*) per completion would read the whole index
-  let kept = countDone.get()?.n ?? 0
+  let kept =
+    db.query<{ n: number }, []>("SELECT count(*) AS n FROM idempotency_keys WHERE state = 'done'").get()?.n ?? 0
 
   const begin = db.transaction((botId: string, key: string, fingerprint: string, at: number) => {
     kept -= sweepAnswers.run({ at }).changes
@@ -64,10 +64,7 @@ export function createSqliteIdempotencyStore(
     const wasKept = select.get({ botId, key })?.answer != null
     keep.run({ botId, key, fingerprint, answer: sealed, expiresAt: now() + ttlMs })
     if (!wasKept) kept += 1
-    if (kept > maxKeys) {
-      evictOldest.run({ excess: kept - maxKeys })
-      kept = countDone.get()?.n ?? 0
-    }
+    if (kept > maxKeys) kept -= evictOldest.run({ excess: kept - maxKeys }).changes
   })
 
   async function stateOf(botId: string, key: string, row: KeyRow): Promise<KeyState> {
@@ -88,7 +85,7 @@ export function createSqliteIdempotencyStore(
     },
     async get(botId, key) {
       const row = select.get({ botId, key })
-      // the clock may step back, leaving an expired row unswept: check each one read
+      // an expired row stays until the next begin() sweeps: check the time of each one read
       return row && row.expires_at > now() ? stateOf(botId, key, row) : undefined
     },
     async complete(botId, key, fingerprint, answer) {
