@@ -49,8 +49,8 @@ const EnvSchema = z.object({
   // A login waits at most this long for its bot to start, start queue included; then 503, and the start is
   // cancelled when no other login waits for it (as it is when the client disconnects).
   LOGIN_WAIT_MS: positiveMs(60_000),
-  // Sessions (logins) per bot: each holds memory and log lines; more → 409.
-  MAX_SESSIONS_PER_BOT: z.coerce.number().int().positive().max(1_000_000).default(1_000),
+  // Sessions (logins) per bot: each holds memory and log lines; more → 429 (issue #13: default 100).
+  MAX_SESSIONS_PER_BOT: z.coerce.number().int().positive().max(1_000_000).default(100),
   // Before a worker is spent on a token, the gateway asks Discord once (GET /users/@me), within this deadline.
   TOKEN_CHECK_TIMEOUT_MS: positiveMs(5_000),
   // Tokens Discord rejected are answered 401 from memory (by SHA-256) this long, without asking Discord again.
@@ -129,6 +129,9 @@ const EnvSchema = z.object({
       })
       return z.NEVER
     }),
+  // How often idle sessions are looked for (src/sessions/expiry.ts): a session lives at most
+  // SESSION_IDLE_TTL + this unused. One sweep for all sessions, no timer per session.
+  SESSION_SWEEP_INTERVAL_MS: positiveMs(60_000),
   METRICS_PUBLIC: z
     .enum(['0', '1'])
     .default('0')

@@ -10,6 +10,9 @@ import { createMemorySessionStore, type SessionStore } from './sessions/store.ts
 import { createWebhookService } from './webhooks/setup.ts'
 import type { Webhooks } from './webhooks/webhooks.ts'
 import { notifyingEnded } from './sessions/ended.ts'
+import { type SessionExpiry, startSessionExpiry } from './sessions/expiry.ts'
+import type { BotRegistry } from './store/types.ts'
+import type { WebhookStore } from './webhooks/store.ts'
 import { createEventHub, type EventHub } from './events/hub.ts'
 import { createEventIngest } from './events/ingest.ts'
 import { lifecycleEventOf } from './events/lifecycle.ts'
@@ -27,6 +30,8 @@ export type Service = {
   /** Live events: every bot's feed (SSE, webhooks subscribe here) and the open SSE streams. */
   events: EventHub
   eventStreams: EventStreams
+  /** Idle sessions end at each sweep (SESSION_IDLE_TTL); tests call sweep() instead of waiting for the timer. */
+  sessionExpiry: SessionExpiry
   /**
    * Answers /readyz 503 while still serving for drainMs (SHUTDOWN_DRAIN_MS), then stops taking requests, lets
    * in-flight ones finish (bounded by graceMs), then stops every bot.
@@ -38,7 +43,14 @@ export type Service = {
 export function startService(
   config: Config,
   log: Logger,
-  options: { sessions?: SessionStore; idempotency?: IdempotencyStore } = {},
+  options: {
+    sessions?: SessionStore
+    idempotency?: IdempotencyStore
+    /** Where webhooks live (the durable store's); in memory by default. */
+    webhookStore?: WebhookStore
+    /** The durable store's bots: DELETE /admin/bots/{botId} forgets the bot's token there. */
+    bots?: Pick<BotRegistry, 'forget' | 'list'>
+  } = {},
 ): Service {
   // Workers count into this shared window as Discord answers and check it before each call (invalid-budget.ts);
   // twice MAX_BOTS slots, so a bot that stopped keeps its count while others start.
@@ -56,7 +68,13 @@ export function startService(
     webhooksQueued: () => webhooks?.queued() ?? 0,
   })
   const events = createEventHub({ bufferSize: config.EVENT_BUFFER_SIZE })
-  webhooks = createWebhookService({ config, log, feed: events, onAttempt: metrics.observeWebhookDelivery })
+  webhooks = createWebhookService({
+    config,
+    log,
+    feed: events,
+    store: options.webhookStore,
+    onAttempt: metrics.observeWebhookDelivery,
+  })
   const ingest = createEventIngest(events, {
     onForwarded: metrics.countEventForwarded,
     onReplayDropped: metrics.countReplayDropped,
@@ -96,6 +114,13 @@ export function startService(
       },
     },
   })
+  const sessionExpiry = startSessionExpiry({
+    sessions,
+    pool,
+    idleMs: config.SESSION_IDLE_TTL,
+    intervalMs: config.SESSION_SWEEP_INTERVAL_MS,
+    log,
+  })
   const adminToken = config.ADMIN_TOKEN ?? nanoid(32)
   let ready = true // what /readyz says: false from the first moment of a shutdown
   let url = '' // known once the listener is bound (PORT 0 picks the port)
@@ -114,6 +139,7 @@ export function startService(
     eventLoopLagMs: lag.lagMs,
     listenerOrigin: () => url,
     idempotency: options.idempotency,
+    bots: options.bots,
   })
   // development: false keeps Bun's error page (with stack traces) away from clients.
   const server = Bun.serve({
@@ -135,8 +161,10 @@ export function startService(
     adminTokenGenerated: config.ADMIN_TOKEN === undefined,
     events,
     eventStreams,
+    sessionExpiry,
     async stop(graceMs = config.SHUTDOWN_GRACE_MS, drainMs = config.SHUTDOWN_DRAIN_MS) {
       ready = false
+      sessionExpiry.stop()
       // A balancer sees the 503 only at its next /readyz poll; until it takes this node out, new requests
       // still arrive and are served as usual.
       if (drainMs > 0) await Bun.sleep(drainMs)

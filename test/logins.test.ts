@@ -175,13 +175,16 @@ describe('the start queue is fair', () => {
     }
   })
 
-  test('MAX_SESSIONS_PER_BOT: one more session is 409 capacity_reached', async () => {
+  test('MAX_SESSIONS_PER_BOT: one more session is 429 capacity_reached', async () => {
     const capped = await startStack({ MAX_SESSIONS_PER_BOT: '2' })
     try {
       const sessions = [await capped.login(capped.discord.tokens.beta), await capped.login(capped.discord.tokens.beta)]
       const third = await capped.post('/api/auth/login', { token: capped.discord.tokens.beta })
-      expect(third.status).toBe(409)
-      expect(third.json.code).toBe('capacity_reached')
+      expect(third.status).toBe(429)
+      expect(third.json).toMatchObject({
+        code: 'capacity_reached',
+        error: expect.stringContaining('MAX_SESSIONS_PER_BOT'),
+      })
       await capped.post('/api/auth/logout', {}, sessions[0]!.sessionId)
       expect((await capped.post('/api/auth/login', { token: capped.discord.tokens.beta })).status).toBe(200)
     } finally {

@@ -35,6 +35,19 @@ const sessionOf = (n: number, botKey: string, at: number) => ({
   createdAt: at,
 })
 
+const webhookOf = (botId: string, webhookId: string, secret: string) => ({
+  webhookId,
+  botId,
+  url: 'https://receiver.example/hook',
+  events: ['messageCreate' as const],
+  secret,
+  createdAt: 1,
+  status: 'active' as const,
+  disabledReason: null,
+  disabledAt: null,
+  failingSince: null,
+})
+
 /** Another connection to the same file: what a crash right now would leave on disk. */
 function onDisk<T>(dir: string, sql: string): T[] {
   const db = new Database(join(dir, DATABASE_FILE), { readonly: true })
@@ -124,15 +137,95 @@ describe('the SQLite store on disk', () => {
       // latin1 keeps every byte as one character, as `strings` reads a file
       return files.map((file) => readFileSync(file).toString('latin1')).join('\n')
     }
+    // a webhook's signing secret, and stored answers: the 201 that created it holds it, a message answer a user's text
+    const signingSecret = 'whsec_signing-secret-that-must-not-leak'
+    const messageText = 'a private message body that must not leak'
+    await store.webhooks.create(webhookOf('1000', 'wh_scan', signingSecret), 20)
+    await store.idempotency.begin('1000', 'key-1', 'fp')
+    await store.idempotency.complete('1000', 'key-1', 'fp', {
+      status: 201,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ webhookId: 'wh_scan', secret: signingSecret }),
+    })
+    await store.idempotency.begin('1000', 'key-2', 'fp')
+    await store.idempotency.complete('1000', 'key-2', 'fp', {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ content: messageText }),
+    })
     const whileOpen = scan()
     expect(whileOpen.length).toBeGreaterThan(0)
     await store.close()
     for (const bytes of [whileOpen, scan()]) {
-      for (const secret of [...tokens, ...sessionIds]) expect(bytes).not.toContain(secret)
+      for (const secret of [...tokens, ...sessionIds, signingSecret, messageText]) expect(bytes).not.toContain(secret)
       for (const secret of tokens) expect(bytes).not.toContain(secret.split('.')[2] as string)
     }
-    // the scan can fail: the labels (first 6 characters of each id) are there
-    expect(scan()).toContain(sessionIds[0]?.slice(0, 6) as string)
+    // the scan can fail: the labels (first 6 characters of each id), the webhook's id and URL are there
+    for (const visible of [sessionIds[0]?.slice(0, 6) as string, 'wh_scan', 'receiver.example']) {
+      expect(scan()).toContain(visible)
+    }
+  })
+
+  test('reopened, the same webhooks come back with the same secrets and deliveries, and answers are replayed', async () => {
+    const dir = dataDir()
+    const clock = manualClock()
+    const first = await openSqlite(dir, { now: clock.now })
+    const hook = webhookOf('1000', 'wh_again', 'whsec_kept-across-restarts')
+    await first.webhooks.create(hook, 20)
+    await first.webhooks.update('1000', 'wh_again', { failingSince: 7 })
+    const delivery = {
+      eventId: 3,
+      eventType: 'ready',
+      attempt: 1,
+      outcome: 'delivered' as const,
+      statusCode: 204,
+      durationMs: 3.2,
+      error: null,
+      at: 9,
+    }
+    await first.webhooks.recordDelivery('1000', 'wh_again', delivery)
+    const answer = { status: 201, headers: { location: '/x' }, body: '{"ok":true}' }
+    await first.idempotency.begin('1000', 'done-key', 'fp')
+    await first.idempotency.complete('1000', 'done-key', 'fp', answer)
+    await first.idempotency.begin('1000', 'running-key', 'fp') // the process dies with this request in flight
+    await first.close()
+
+    const again = await openSqlite(dir, { now: clock.now })
+    try {
+      expect(await again.webhooks.listAll()).toEqual([{ ...hook, failingSince: 7 }])
+      expect(await again.webhooks.deliveries('1000', 'wh_again')).toEqual([delivery])
+      expect(await again.idempotency.begin('1000', 'done-key', 'fp')).toEqual({
+        state: 'done',
+        fingerprint: 'fp',
+        answer,
+      })
+      // no request of the dead process can complete it: its retry runs instead of waiting 30 minutes
+      expect(await again.idempotency.begin('1000', 'running-key', 'fp')).toEqual({ state: 'claimed' })
+    } finally {
+      await again.close()
+    }
+  })
+
+  test('a sealed secret or answer moved to another row does not open: the store says the row is corrupt', async () => {
+    const dir = dataDir()
+    const store = await openSqlite(dir)
+    await store.webhooks.create(webhookOf('1000', 'wh_a', 'whsec_a'), 20)
+    await store.webhooks.create(webhookOf('1000', 'wh_b', 'whsec_b'), 20)
+    await store.close()
+    const db = new Database(join(dir, DATABASE_FILE))
+    db.run(
+      "UPDATE webhooks SET secret = (SELECT secret FROM webhooks WHERE webhook_id = 'wh_a') WHERE webhook_id = 'wh_b'",
+    )
+    db.close()
+    const reopened = await openSqlite(dir)
+    try {
+      expect((await reopened.webhooks.get('1000', 'wh_a'))?.secret).toBe('whsec_a')
+      const err = await refusal(reopened.webhooks.get('1000', 'wh_b'))
+      expect(err.code).toBe('corrupt')
+      expect(err.message).not.toContain('whsec_a')
+    } finally {
+      await reopened.close()
+    }
   })
 
   test('opened with another key, it refuses to start and says which key it needs', async () => {

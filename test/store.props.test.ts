@@ -60,7 +60,8 @@ async function apply(store: Store, cmd: Command, ids: string[], now: () => numbe
     case 'reserve':
       return store.eventIds.reserve(BOTS[cmd.bot]?.botId ?? '', cmd.count)
     case 'expire':
-      return store.sessions.expireIdle(cmd.idleMs)
+      // a session restored from disk has no id until a request shows it: compare what both backends know
+      return (await store.sessions.expireIdle(cmd.idleMs)).map(({ sessionId: _id, ...record }) => record)
     case 'tick':
     case 'reopen':
       return undefined // the runner's own

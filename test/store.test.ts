@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { createMemoryStore } from '../src/store/memory.ts'
 import type { Store } from '../src/store/types.ts'
 import { botKeyOf } from '../src/pool/pool.ts'
+import { sha256Hex } from '../src/store/hash.ts'
 import { botToken, manualClock, openSqlite, sessionIdOf, tempDataDir } from './support/store-fixtures.ts'
 
 const gateway = {
@@ -56,6 +57,7 @@ describe.each(BACKENDS)('the $name store', ({ open }) => {
     expect(await sessions.list()).toEqual([
       {
         label: created.sessionId.slice(0, 6),
+        handle: sha256Hex(created.sessionId).slice(0, 16),
         botKey: 'bot-a',
         botId: '1000',
         workerId: 'worker-1',
@@ -95,6 +97,25 @@ describe.each(BACKENDS)('the $name store', ({ open }) => {
     expect(expired.map((s) => s.label)).toEqual([sessionIdOf(2).slice(0, 6)])
     expect(await sessions.get(sessionIdOf(2))).toBeUndefined()
     expect(await sessions.get(sessionIdOf(1))).toBeDefined()
+  })
+
+  test('an admin ends one session by its handle (a hash prefix, never the id or the colliding label)', async () => {
+    const clock = manualClock()
+    const { sessions } = await open(clock)
+    await sessions.create(session(1, 'bot-a', clock.now()))
+    await sessions.create(session(2, 'bot-a', clock.now()))
+    const handle = (await sessions.list()).find((record) => record.workerId === 'worker-1')?.handle ?? ''
+    expect(handle).toMatch(/^[0-9a-f]{16}$/)
+    expect(sessionIdOf(1)).not.toContain(handle)
+    expect(await sessions.deleteByHandle(handle.slice(0, 15))).toBeUndefined() // exact length only
+    expect(await sessions.deleteByHandle(handle)).toMatchObject({
+      sessionId: sessionIdOf(1),
+      botKey: 'bot-a',
+      workerId: 'worker-1',
+    })
+    expect(await sessions.deleteByHandle(handle)).toBeUndefined()
+    expect(await sessions.get(sessionIdOf(1))).toBeUndefined()
+    expect(await sessions.get(sessionIdOf(2))).toBeDefined()
   })
 
   test('a bot put with its token is known by the key the pool uses, and listed with its token only to start it', async () => {

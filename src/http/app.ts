@@ -12,6 +12,7 @@ import { createHostCheck } from './host.ts'
 import { idempotency } from './idempotency.ts'
 import type { IdempotencyStore } from '../store/idempotency.ts'
 import { createMemoryIdempotencyStore } from '../store/idempotency-memory.ts'
+import type { BotRegistry } from '../store/types.ts'
 import type { Logger } from '../log.ts'
 import type { Metrics } from '../observability/metrics.ts'
 import type { BotPool } from '../pool/pool.ts'
@@ -51,6 +52,8 @@ export type AppDeps = {
   webhooks: Webhooks
   /** Where Idempotency-Key answers live; by default in memory (IDEMPOTENCY_TTL_MS, IDEMPOTENCY_MAX_KEYS). */
   idempotency?: IdempotencyStore
+  /** The durable store's bots: DELETE /admin/bots/{botId} forgets the bot's token there (none: nothing to forget). */
+  bots?: Pick<BotRegistry, 'forget' | 'list'>
 }
 
 /** Headers a browser script may read on a cross-origin answer (beyond the CORS-safelisted ones). */
@@ -120,7 +123,7 @@ export function createApp(deps: AppDeps) {
   if (!config.METRICS_PUBLIC) app.use('/metrics', admin)
 
   app.route('/', healthRoutes(deps.isReady))
-  app.route('/', adminRoutes({ pool, sessions, budget, eventLoopLagMs: deps.eventLoopLagMs }))
+  app.route('/', adminRoutes({ pool, sessions, budget, eventLoopLagMs: deps.eventLoopLagMs, bots: deps.bots }))
   app.route('/', metricsRoutes(metrics, config.METRICS_PUBLIC))
   app.route('/', authRoutes({ config, sessions, pool, log, budget }))
   app.route('/', readRoutes(config.PUBLIC_URL ?? null))

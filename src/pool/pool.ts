@@ -168,10 +168,13 @@ export function createPool(deps: {
         const refusal = existing.bot.refusal()
         if (refusal) throw refusal
         if (existing.leases >= config.MAX_SESSIONS_PER_BOT) {
+          // 429, not 409: nothing conflicts, the client asks for more of a counted resource (issue #13). Every 429
+          // of this API carries Retry-After; a minute is a hint only, as a place frees when a session ends.
           throw new AppError(
-            409,
+            429,
             'capacity_reached',
-            `This bot already has its maximum of ${config.MAX_SESSIONS_PER_BOT} sessions; log one out first`,
+            `This bot already has its maximum of ${config.MAX_SESSIONS_PER_BOT} sessions (MAX_SESSIONS_PER_BOT); log one out first`,
+            { headers: { 'Retry-After': '60' } },
           )
         }
         existing.leases += 1

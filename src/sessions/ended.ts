@@ -3,9 +3,17 @@ import type { Session, SessionStore } from './store.ts'
 export type SessionEnd = 'logged_out' | 'bot_removed'
 
 /**
+ * The reason an event stream gives when its session expired or an admin revoked it. src/events/sse.ts (another
+ * module's) knows no 'expired' or 'revoked' yet: until it does, the stream says the session was logged out,
+ * which is what the client must do next either way (log in again).
+ */
+const EXPIRED: SessionEnd = 'logged_out'
+const REVOKED: SessionEnd = 'logged_out'
+
+/**
  * The store, telling `onEnded` about every session it removes: the one place a session ends, whichever route
- * ended it (logout, an admin removing the bot, a request finding its bot gone), so what hangs on a session
- * (its live event streams) cannot be forgotten by one of them.
+ * ended it (logout, an admin removing the bot or revoking a session, idle expiry, a request finding its bot
+ * gone), so what hangs on a session (its live event streams) cannot be forgotten by one of them.
  */
 export function notifyingEnded(
   store: SessionStore,
@@ -17,6 +25,7 @@ export function notifyingEnded(
     get: (sessionId) => store.get(sessionId),
     peek: (sessionId) => store.peek(sessionId),
     countForBot: (botKey) => store.countForBot(botKey),
+    list: () => store.list(),
     async delete(sessionId) {
       const ended = await store.delete(sessionId)
       if (ended) onEnded([ended], 'logged_out')
@@ -25,6 +34,16 @@ export function notifyingEnded(
     async deleteForBot(botKey) {
       const ended = await store.deleteForBot(botKey)
       if (ended.length > 0) onEnded(ended, 'bot_removed')
+      return ended
+    },
+    async deleteByHandle(handle) {
+      const ended = await store.deleteByHandle(handle)
+      if (ended) onEnded([ended], REVOKED)
+      return ended
+    },
+    async expireIdle(idleMs) {
+      const ended = await store.expireIdle(idleMs)
+      if (ended.length > 0) onEnded(ended, EXPIRED)
       return ended
     },
   }

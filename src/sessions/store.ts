@@ -1,3 +1,6 @@
+import { createIndexedSessionStore, KEEPS_NOTHING } from '../store/session-store.ts'
+import type { EndedSession, SessionRecord } from '../store/types.ts'
+
 /** A logged-in client's handle on one bot. `botKey` names the bot's worker without holding its token. */
 export type Session = {
   sessionId: string
@@ -25,43 +28,18 @@ export interface SessionStore {
   countForBot(botKey: string): Promise<number>
   /** Removes every session of a bot (its token was revoked, or an admin stopped it). */
   deleteForBot(botKey: string): Promise<Session[]>
+  /** Every session, by label and handle (never its id), oldest first: the admin list. */
+  list(): Promise<SessionRecord[]>
+  /** Removes the session an admin named by its handle (SessionRecord.handle). */
+  deleteByHandle(handle: string): Promise<EndedSession | undefined>
+  /** Removes every session unused for longer than `idleMs` (0: never) and returns them. */
+  expireIdle(idleMs: number): Promise<EndedSession[]>
 }
 
-export function createMemorySessionStore(): SessionStore {
-  const sessions = new Map<string, Session>()
-  const idsByBot = new Map<string, Set<string>>()
-
-  return {
-    async create(session) {
-      sessions.set(session.sessionId, session)
-      const ids = idsByBot.get(session.botKey) ?? new Set<string>()
-      ids.add(session.sessionId)
-      idsByBot.set(session.botKey, ids)
-    },
-    async get(sessionId) {
-      return sessions.get(sessionId)
-    },
-    peek: (sessionId) => sessions.get(sessionId),
-    async delete(sessionId) {
-      const session = sessions.get(sessionId)
-      if (!session) return undefined
-      sessions.delete(sessionId)
-      const ids = idsByBot.get(session.botKey)
-      ids?.delete(sessionId)
-      if (ids?.size === 0) idsByBot.delete(session.botKey)
-      return session
-    },
-    async countForBot(botKey) {
-      return idsByBot.get(botKey)?.size ?? 0
-    },
-    async deleteForBot(botKey) {
-      const ids = [...(idsByBot.get(botKey) ?? [])]
-      idsByBot.delete(botKey)
-      return ids.flatMap((id) => {
-        const session = sessions.get(id)
-        sessions.delete(id)
-        return session ? [session] : []
-      })
-    },
-  }
+/**
+ * The in-memory store: the durable store's index with nothing behind it (src/store/session-store.ts), so the
+ * admin list, revocation and idle expiry behave the same in memory and on disk.
+ */
+export function createMemorySessionStore(now: () => number = Date.now): SessionStore {
+  return createIndexedSessionStore({ restored: [], persistence: KEEPS_NOTHING, now })
 }

@@ -1,13 +1,9 @@
 import { type BotPersistence, createBotRegistry } from './bot-registry.ts'
 import { createMemoryEventIdStore } from './event-ids.ts'
-import { createIndexedSessionStore, type SessionPersistence } from './session-store.ts'
-import type { Store } from './types.ts'
-
-const keepsNothing: SessionPersistence = {
-  insert: async () => {},
-  remove: async () => {},
-  writeLastUsed: async () => {},
-}
+import { createIndexedSessionStore, KEEPS_NOTHING } from './session-store.ts'
+import { createMemoryWebhookStore } from '../webhooks/store.ts'
+import { createMemoryIdempotencyStore } from './idempotency-memory.ts'
+import { DEFAULT_IDEMPOTENCY_LIMITS, type IdempotencyLimits, type Store } from './types.ts'
 
 /** Tokens stay in this process's memory, as the pool holds them anyway: nothing to seal. */
 function createMemoryBotPersistence(): BotPersistence {
@@ -27,8 +23,11 @@ function createMemoryBotPersistence(): BotPersistence {
 }
 
 /** The same interfaces, in memory only: for tests, and DATA_DIR=:memory: (nothing survives the process). */
-export function createMemoryStore(now: () => number = Date.now): Store {
-  const sessions = createIndexedSessionStore({ restored: [], persistence: keepsNothing, now })
+export function createMemoryStore(
+  now: () => number = Date.now,
+  idempotency: IdempotencyLimits = DEFAULT_IDEMPOTENCY_LIMITS,
+): Store {
+  const sessions = createIndexedSessionStore({ restored: [], persistence: KEEPS_NOTHING, now })
   const bots = createBotRegistry({ restored: [], persistence: createMemoryBotPersistence(), now })
   return {
     backend: 'memory',
@@ -36,6 +35,8 @@ export function createMemoryStore(now: () => number = Date.now): Store {
     sessions,
     bots,
     eventIds: createMemoryEventIdStore(),
+    idempotency: createMemoryIdempotencyStore({ ...idempotency, now }),
+    webhooks: createMemoryWebhookStore(),
     flush: async () => {},
     close: async () => {},
   }

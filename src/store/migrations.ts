@@ -45,8 +45,56 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT`)
     },
   },
-  // Next: webhooks and their recent deliveries, and idempotency keys with their stored answers, each a step of
-  // its own when those modules move onto the store (their memory stores come first).
+  {
+    version: 2,
+    name: 'idempotency keys with their sealed answers',
+    up(db) {
+      db.run(`CREATE TABLE idempotency_keys (
+        bot_id TEXT NOT NULL,
+        key TEXT NOT NULL,                   -- the client's Idempotency-Key (printable ASCII, not a secret)
+        state TEXT NOT NULL CHECK (state IN ('in_flight', 'done')),
+        fingerprint TEXT NOT NULL,           -- a hash of method, path, query and body
+        answer BLOB,                         -- sealed, bound to the bot and the key (sqlite-idempotency.ts); NULL in flight
+        expires_at INTEGER NOT NULL,         -- ms since the epoch: the answer's end, or the in-flight mark's lease
+        PRIMARY KEY (bot_id, key)
+      ) STRICT`)
+      db.run('CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires_at)')
+    },
+  },
+  {
+    version: 3,
+    name: 'webhooks and their last deliveries',
+    up(db) {
+      db.run(`CREATE TABLE webhooks (
+        bot_id TEXT NOT NULL,
+        webhook_id TEXT NOT NULL,
+        url TEXT NOT NULL,                   -- listed by the API; a URL with credentials is refused
+        events TEXT NOT NULL,                -- JSON array of event types
+        secret BLOB NOT NULL,                -- the signing secret, sealed, bound to bot and webhook (store-sqlite.ts)
+        created_at INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+        disabled_reason TEXT,
+        disabled_at INTEGER,
+        failing_since INTEGER,
+        PRIMARY KEY (bot_id, webhook_id)
+      ) STRICT`)
+      db.run(`CREATE TABLE webhook_deliveries (
+        seq INTEGER PRIMARY KEY,             -- insertion order: newest last
+        bot_id TEXT NOT NULL,
+        webhook_id TEXT NOT NULL,
+        event_id INTEGER NOT NULL,
+        event_type TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        status_code INTEGER,
+        duration_ms REAL NOT NULL,
+        error TEXT,
+        at INTEGER NOT NULL,
+        FOREIGN KEY (bot_id, webhook_id) REFERENCES webhooks (bot_id, webhook_id) ON DELETE CASCADE
+      ) STRICT`)
+      db.run('CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (bot_id, webhook_id, seq)')
+    },
+  },
 ]
 
 export const latestVersion = (migrations: readonly Migration[]): number => migrations.at(-1)?.version ?? 0

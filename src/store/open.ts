@@ -11,7 +11,9 @@ import { loadSecretKey } from './secret-key.ts'
 import { createSqliteBotPersistence } from './sqlite-bots.ts'
 import { openDatabase } from './sqlite.ts'
 import { createSqliteSessionPersistence } from './sqlite-sessions.ts'
-import type { Store } from './types.ts'
+import { createSqliteWebhookStore } from '../webhooks/store-sqlite.ts'
+import { createSqliteIdempotencyStore } from './sqlite-idempotency.ts'
+import { DEFAULT_IDEMPOTENCY_LIMITS, type IdempotencyLimits, type Store } from './types.ts'
 
 export type StoreOptions = {
   /** Told once, when a key file is generated (it says to keep the key apart from backups). */
@@ -21,6 +23,8 @@ export type StoreOptions = {
   now?: () => number
   /** How often batched writes (last-used times, gateway sessions) reach the disk. */
   flushIntervalMs?: number
+  /** IDEMPOTENCY_TTL_MS and IDEMPOTENCY_MAX_KEYS; by default 24 hours and 100 000. */
+  idempotency?: IdempotencyLimits
   /** Tests only: another schema history. */
   migrations?: readonly Migration[]
 }
@@ -59,7 +63,7 @@ export async function openStore(
   options: StoreOptions,
 ): Promise<Store> {
   const now = options.now ?? Date.now
-  if (config.DATA_DIR === ':memory:') return createMemoryStore(now)
+  if (config.DATA_DIR === ':memory:') return createMemoryStore(now, options.idempotency)
   const secret = await loadSecretKey({
     dataDir: config.DATA_DIR,
     envKey: config.TOKEN_ENCRYPTION_KEY,
@@ -96,6 +100,11 @@ export async function openStore(
       sessions,
       bots,
       eventIds: namingFile(createSqliteEventIdStore(db), file),
+      idempotency: namingFile(
+        createSqliteIdempotencyStore(db, sealer, file, { ...(options.idempotency ?? DEFAULT_IDEMPOTENCY_LIMITS), now }),
+        file,
+      ),
+      webhooks: namingFile(createSqliteWebhookStore(db, sealer, file), file),
       flush,
       async close() {
         if (closed) return

@@ -1,8 +1,9 @@
 import type { Session } from '../sessions/store.ts'
-import { SESSION_LABEL_LENGTH, sha256Hex } from './hash.ts'
-import type { DurableSessionStore, SessionRecord } from './types.ts'
+import { SESSION_HANDLE_LENGTH, SESSION_LABEL_LENGTH, sha256Hex } from './hash.ts'
+import type { DurableSessionStore, EndedSession, SessionRecord } from './types.ts'
 
-export type StoredSession = SessionRecord & { hash: string }
+/** The handle is derived from the hash: not stored twice. */
+export type StoredSession = Omit<SessionRecord, 'handle'> & { hash: string }
 
 /** Where a backend keeps sessions; the index in front answers every read. Memory: nothing to do. */
 export interface SessionPersistence {
@@ -10,6 +11,13 @@ export interface SessionPersistence {
   remove(hashes: string[]): Promise<void>
   /** A batch of last-used times (one transaction). */
   writeLastUsed(entries: Array<{ hash: string; lastUsedAt: number }>): Promise<void>
+}
+
+/** Memory only: nothing to write. */
+export const KEEPS_NOTHING: SessionPersistence = {
+  insert: async () => {},
+  remove: async () => {},
+  writeLastUsed: async () => {},
 }
 
 type Entry = StoredSession & { session?: Session }
@@ -47,8 +55,9 @@ export function createIndexedSessionStore(options: {
     hashes?.delete(entry.hash)
     if (hashes?.size === 0) hashesByBot.delete(entry.botKey)
   }
-  const toRecord = ({ label, botKey, botId, workerId, createdAt, lastUsedAt }: Entry): SessionRecord => ({
+  const toRecord = ({ hash, label, botKey, botId, workerId, createdAt, lastUsedAt }: Entry): SessionRecord => ({
     label,
+    handle: hash.slice(0, SESSION_HANDLE_LENGTH),
     botKey,
     botId,
     workerId,
@@ -63,6 +72,8 @@ export function createIndexedSessionStore(options: {
       botId: entry.botId,
       createdAt: entry.createdAt,
     }
+
+  const toEnded = (entry: Entry): EndedSession => ({ ...toRecord(entry), sessionId: entry.session?.sessionId ?? '' })
 
   /** Finds the session and marks it used (memory only). */
   const use = (sessionId: string): Session | undefined => {
@@ -126,12 +137,22 @@ export function createIndexedSessionStore(options: {
         .sort(
           (a, b) => a.createdAt - b.createdAt || a.label.localeCompare(b.label) || a.botKey.localeCompare(b.botKey),
         ),
+    async deleteByHandle(handle) {
+      // an admin's request, rare: a scan beats an index kept up on every login
+      const entry =
+        handle.length === SESSION_HANDLE_LENGTH
+          ? [...entries.values()].find((candidate) => candidate.hash.startsWith(handle))
+          : undefined
+      if (!entry) return undefined
+      await removeAll([entry])
+      return toEnded(entry)
+    },
     async expireIdle(idleMs) {
       if (idleMs === 0) return []
       const cutoff = now() - idleMs
       const doomed = [...entries.values()].filter((entry) => entry.lastUsedAt < cutoff)
       await removeAll(doomed)
-      return doomed.map(toRecord)
+      return doomed.map(toEnded)
     },
     async flush() {
       if (unsavedUse.size === 0) return

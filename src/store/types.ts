@@ -1,5 +1,7 @@
 import type { GatewaySession } from '../contract.ts'
 import type { Session, SessionStore } from '../sessions/store.ts'
+import type { WebhookStore } from '../webhooks/store.ts'
+import type { IdempotencyStore } from './idempotency.ts'
 
 /**
  * The durable store's interfaces. Every method a network store would have to wait for is async; writes that
@@ -10,6 +12,13 @@ import type { Session, SessionStore } from '../sessions/store.ts'
 /** A session as the store keeps it: never its id, only the label logs show (its first 6 characters). */
 export type SessionRecord = {
   label: string
+  /**
+   * What an admin names one session by (DELETE /admin/sessions/{handle}): the first SESSION_HANDLE_LENGTH hex
+   * characters of the id's SHA-256. Labels collide (6 characters of a 32-character id: among 100 000 sessions,
+   * two share one ~7 % of the time); 64 bits of the hash do not, in practice. It cannot be turned back into the
+   * id, so it grants nothing a bearer could use, and it names a session restored from disk, whose id is unknown.
+   */
+  handle: string
   botKey: string
   botId: string
   workerId: string
@@ -17,18 +26,18 @@ export type SessionRecord = {
   lastUsedAt: number
 }
 
-export interface DurableSessionStore extends SessionStore {
-  /**
-   * `create` resolves once the session is durable (a login answers 200 after it). `get` and `peek` also mark the
-   * session used: in memory, written with the next batch (every few seconds, and by flush()).
-   *
-   * `deleteForBot` returns whole sessions; one restored from disk whose id no request has shown since the
-   * start has `sessionId: ''` (only its hash is stored).
-   */
-  list(): Promise<SessionRecord[]>
-  /** Ends every session unused for longer than `idleMs` (0: never) and returns them. */
-  expireIdle(idleMs: number): Promise<SessionRecord[]>
-}
+/** A session ended by the store: its record, and its id when a request showed it since the start (else ''). */
+export type EndedSession = SessionRecord & { sessionId: string }
+
+/**
+ * `create` resolves once the session is durable (a login answers 200 after it). `get` and `peek` also mark the
+ * session used: in memory, written with the next batch (every few seconds, and by flush()).
+ *
+ * `deleteForBot` returns whole sessions; one restored from disk whose id no request has shown since the
+ * start has `sessionId: ''` (only its hash is stored). list(), expireIdle() and deleteByHandle() are on
+ * SessionStore itself (src/sessions/store.ts), so the admin routes and the expiry sweep work on any backend.
+ */
+export interface DurableSessionStore extends SessionStore {}
 
 export type DesiredState = 'running' | 'stopped'
 
@@ -77,10 +86,20 @@ export interface Store {
   sessions: DurableSessionStore
   bots: BotRegistry
   eventIds: EventIdStore
+  /** Idempotency-Key answers (sealed on disk), kept IDEMPOTENCY_TTL_MS. */
+  idempotency: IdempotencyStore
+  /** Webhooks (signing secrets sealed on disk) and their last deliveries. */
+  webhooks: WebhookStore
   /** Writes the batched changes now (the shutdown path calls it before exit). */
   flush(): Promise<void>
   /** Flushes, stops the batch timer and closes the database. */
   close(): Promise<void>
 }
+
+/** How long Idempotency-Key answers live and how many are kept (IDEMPOTENCY_TTL_MS, IDEMPOTENCY_MAX_KEYS). */
+export type IdempotencyLimits = { ttlMs: number; maxKeys: number }
+
+/** The defaults of src/config.ts: 24 hours, 100 000 answers. */
+export const DEFAULT_IDEMPOTENCY_LIMITS: IdempotencyLimits = { ttlMs: 86_400_000, maxKeys: 100_000 }
 
 export type { Session }

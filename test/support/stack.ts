@@ -3,8 +3,6 @@ import { Writable } from 'node:stream'
 import { loadConfig } from '../../src/config.ts'
 import { createLogger } from '../../src/log.ts'
 import { startService, type Service } from '../../src/service.ts'
-import type { SessionStore } from '../../src/sessions/store.ts'
-import type { IdempotencyStore } from '../../src/store/idempotency.ts'
 import { startFakeDiscord, type FakeDiscord } from '../../fake-discord/index.ts'
 import { expectDocumented } from './openapi-check.ts'
 
@@ -37,7 +35,7 @@ const threadBook = { liveStacks: 0, before: null as number | null }
 
 export async function startStack(
   env: Record<string, string> = {},
-  options: { sessions?: SessionStore; idempotency?: IdempotencyStore } = {},
+  options: Parameters<typeof startService>[2] = {},
 ): Promise<Stack> {
   if (threadBook.liveStacks++ === 0) threadBook.before = countWorkerThreads()
   const discord = await startFakeDiscord({ port: 0 })

@@ -1,10 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { InvalidRequestBudget } from '../../discord/invalid-budget.ts'
 import { AppError } from '../../errors.ts'
-import type { BotPool } from '../../pool/pool.ts'
 import { WORKER_STATES, type WorkerSnapshot, type WorkerState } from '../../pool/bot-types.ts'
 import { errorResponses, knownPing } from '../schemas.ts'
-import type { SessionStore } from '../../sessions/store.ts'
+import { type AdminSessionDeps, adminSessionRoutes } from './admin-sessions.ts'
 import { createRouter } from './router.ts'
 
 const Count = z.number().int().nonnegative()
@@ -112,9 +111,7 @@ const health = createRoute({
   responses: { 200: json(Health, 'Health'), ...errorResponses(admin401) },
 })
 
-export type AdminDeps = {
-  pool: BotPool
-  sessions: SessionStore
+export type AdminDeps = AdminSessionDeps & {
   budget: InvalidRequestBudget
   eventLoopLagMs: () => number
 }
@@ -185,4 +182,5 @@ export function adminRoutes(deps: AdminDeps) {
         200,
       )
     })
+    .route('/', adminSessionRoutes(deps))
 }
