@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, expect, test } from 'bun:test'
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { botKeyOf } from '../src/pool/pool.ts'
-import { openSse, type SseReader } from './support/sse.ts'
+import { openSse, type SseFrame, type SseReader } from './support/sse.ts'
 import { startStack, waitFor, type Stack } from './support/stack.ts'
 
 /**
@@ -70,6 +70,12 @@ async function register(receiver: Receiver) {
   return webhook
 }
 
+/**
+ * The frame's data line as sent: the hub serializes each event once, so re-serializing what was parsed gives the
+ * same bytes back (key order kept); a webhook body built any other way would not match it.
+ */
+const bytesOf = (frame: SseFrame) => JSON.stringify(frame.data)
+
 /** Messages of this test only (by a content prefix): another test's late events never count here. */
 const tagged = (prefix: string) => ({
   sse: (reader: SseReader) =>
@@ -96,7 +102,7 @@ test('a message sent through POST /api/messages arrives as messageCreate on SSE 
   expect(sent.status).toBe(201)
   const frame = await reader.until((r) => r.of('messageCreate').find((f) => f.data.data.id === sent.json.id))
   const got = await waitFor(() => receiver.received.find((r) => r.event.data.content === 'api-send: hello'))
-  expect(got.body).toBe(frame.text)
+  expect(got.body).toBe(bytesOf(frame))
   expect(got.event).toMatchObject({ type: 'messageCreate', data: { id: sent.json.id, content: 'api-send: hello' } })
   expect(got.headers.get('botvisor-event-id')).toBe(frame.id as string)
   expectSigned(got, secret)
@@ -113,7 +119,7 @@ test("a fake user's message arrives on SSE and at the webhook: the same event id
   const got = await waitFor(() => receiver.received.find((r) => r.event.data.content === 'human: hi there'))
   expect(got.event.id).toBe(Number(frame.id))
   expect(got.headers.get('botvisor-event-id')).toBe(frame.id as string)
-  expect(got.body).toBe(frame.text)
+  expect(got.body).toBe(bytesOf(frame))
   expectSigned(got, secret)
 })
 
@@ -132,17 +138,17 @@ test('a receiver that fails twice then succeeds gets each event once, in order, 
   // what was delivered (the answers after the two 503s): each message once, in the order posted
   const delivered = mine.hook(receiver).slice(2)
   expect(delivered.map((got) => (got.event.data as { id?: string }).id)).toEqual(posted)
-  expect(delivered.map((got) => got.body)).toEqual(mine.sse(reader).map((frame) => frame.text))
+  expect(delivered.map((got) => got.body)).toEqual(mine.sse(reader).map(bytesOf))
   const history = await stack.get(`/api/webhooks/${id}/deliveries`, session)
   expect(history.status).toBe(200)
   const attemptsLog = (history.json as { eventId: number; attempt: number; outcome: string }[])
     .reverse()
-    .map((entry) => [entry.eventId, entry.attempt, entry.outcome])
+    .map((entry) => `${entry.eventId}#${entry.attempt} ${entry.outcome}`)
   expect(attemptsLog).toEqual([
-    [sseIds[0], 1, 'retrying'],
-    [sseIds[0], 2, 'retrying'],
-    [sseIds[0], 3, 'delivered'],
-    ...sseIds.slice(1).map((eventId) => [eventId, 1, 'delivered']),
+    `${sseIds[0]}#1 retrying`,
+    `${sseIds[0]}#2 retrying`,
+    `${sseIds[0]}#3 delivered`,
+    ...sseIds.slice(1).map((eventId) => `${eventId}#1 delivered`),
   ])
 })
 
@@ -158,7 +164,7 @@ test('a receiver that never answers delays neither SSE nor another webhook of th
   await waitFor(() => mine.hook(healthy).length === posted.length)
   expect(mine.sse(reader).map((frame) => frame.data.data.content)).toEqual(posted)
   expect(mine.hook(healthy).map((got) => got.event.data.content)).toEqual(posted)
-  expect(mine.hook(healthy).map((got) => got.body)).toEqual(mine.sse(reader).map((frame) => frame.text))
+  expect(mine.hook(healthy).map((got) => got.body)).toEqual(mine.sse(reader).map(bytesOf))
   // the dead receiver still holds its first event; the rest wait behind it
   expect(dead.received).toHaveLength(1)
   expect(dead.received[0]?.event.data.content).toBe(posted[0])
@@ -219,5 +225,5 @@ test('across worker crashes a webhook gets each message exactly once, in order, 
   expect(viaSse.map((frame) => frame.data.data.content)).toEqual(posted)
   expect(viaHook.map((got) => got.event.data.content)).toEqual(posted)
   expect(viaHook.map((got) => got.event.id)).toEqual(viaSse.map((frame) => Number(frame.id)))
-  expect(viaHook.map((got) => got.body)).toEqual(viaSse.map((frame) => frame.text))
+  expect(viaHook.map((got) => got.body)).toEqual(viaSse.map(bytesOf))
 }, 120_000)

@@ -1,7 +1,6 @@
 import { waitFor } from './stack.ts'
 
-/** `text`: the data line's bytes as sent (webhooks send the same bytes as the POST body). */
-export type SseFrame = { id: string | null; event: string; data: any; text: string }
+export type SseFrame = { id: string | null; event: string; data: any }
 
 /** A GET /api/events reader that parses the stream as it comes: frames, comment lines, and whether it ended. */
 export type SseReader = {
@@ -66,5 +65,5 @@ function parse(reader: SseReader, block: string) {
     else if (line.startsWith('event: ')) event = line.slice(7)
     else if (line.startsWith('data: ')) data += line.slice(6)
   }
-  if (data) reader.frames.push({ id, event, data: JSON.parse(data), text: data })
+  if (data) reader.frames.push({ id, event, data: JSON.parse(data) })
 }
