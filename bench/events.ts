@@ -324,7 +324,12 @@ export function renderEventsTable(r: EventsResults): string {
     row('dispatch → SSE reader', r.latencyMs, 'p99 ≤ 5 ms', r.latencyMs.p99 <= 5),
     row('  of which fake → worker', r.sseSplitMs.fakeToWorker, '', null),
     row('  of which worker → SSE reader', r.sseSplitMs.workerToReader, '', null),
-    row('dispatch → webhook receiver (with webhooks)', r.withWebhooks.webhook, 'p99 ≤ 20 ms', r.withWebhooks.webhook.p99 <= 20),
+    row(
+      'dispatch → webhook receiver (with webhooks)',
+      r.withWebhooks.webhook,
+      'p99 ≤ 20 ms',
+      r.withWebhooks.webhook.p99 <= 20,
+    ),
     row('  of which worker → receiver', r.withWebhooks.webhookWorkerToReceiver, '', null),
     row('dispatch → SSE reader (with webhooks)', r.withWebhooks.sse, '', null),
     '',

@@ -13,7 +13,9 @@ type Received = { body: string; headers: Headers; event: { id: number; type: str
 type Receiver = { url: string; received: Received[]; stop(): void }
 
 /** A loopback webhook receiver answering from `answer(n)` (n: the request's number, from 1). */
-function startReceiver(answer: (n: number) => Response | Promise<Response> = () => new Response(null, { status: 204 })) {
+function startReceiver(
+  answer: (n: number) => Response | Promise<Response> = () => new Response(null, { status: 204 }),
+) {
   const received: Received[] = []
   const server = Bun.serve({
     port: 0,
@@ -31,7 +33,7 @@ function startReceiver(answer: (n: number) => Response | Promise<Response> = () 
 
 let stack: Stack
 let session: string
-const cleanups: (() => void | Promise<unknown>)[] = []
+const cleanups: (() => unknown)[] = []
 
 beforeAll(async () => {
   stack = await startStack({
@@ -80,8 +82,7 @@ const bytesOf = (frame: SseFrame) => JSON.stringify(frame.data)
 const tagged = (prefix: string) => ({
   sse: (reader: SseReader) =>
     reader.of('messageCreate').filter((frame) => String(frame.data.data.content).startsWith(prefix)),
-  hook: (receiver: Receiver) =>
-    receiver.received.filter((got) => String(got.event.data.content).startsWith(prefix)),
+  hook: (receiver: Receiver) => receiver.received.filter((got) => String(got.event.data.content).startsWith(prefix)),
 })
 
 /** Botvisor-Signature is v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>, checked as a receiver would. */
