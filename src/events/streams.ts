@@ -1,5 +1,5 @@
 import type { EventHub } from './hub.ts'
-import { openEventStream, type EventStream, type StreamEnd, type StreamFilter } from './sse.ts'
+import { createFrameEncoder, openEventStream, type EventStream, type StreamEnd, type StreamFilter } from './sse.ts'
 
 export type EventStreamHooks = {
   onOpened?: () => void
@@ -13,7 +13,7 @@ export type EventStreams = {
     botId: string
     filter: StreamFilter
     afterId: number | null
-  }): ReadableStream<string>
+  }): ReadableStream<Uint8Array>
   /** Ends the streams of these sessions with `event: session_ended`. */
   endSessions(
     sessionIds: readonly string[],
@@ -41,6 +41,8 @@ export function createEventStreams(options: {
   const { hooks = {} } = options
   const open = new Set<Open>()
   let timer: ReturnType<typeof setInterval> | undefined
+  // one encoding per event for all its readers (2 readers of a bot: half the encodes and copies)
+  const encodeFrame = createFrameEncoder()
 
   const keepAlive = () => {
     for (const entry of [...open]) entry.stream.keepAlive()
@@ -63,6 +65,7 @@ export function createEventStreams(options: {
           filter,
           afterId,
           maxBufferedBytes: options.maxBufferedBytes,
+          encodeFrame,
           onClosed(why) {
             open.delete(entry)
             if (open.size === 0) {
