@@ -13,7 +13,13 @@ export type EventIngest = {
   dispatches(push: Extract<WorkerPush, { botvisor: 'events' }>): void
   /** The bot's own lifecycle, as the supervisor saw it change. */
   lifecycle(botId: string, type: LifecycleEventType, data: Record<string, unknown>): PublishedEvent
+  /** The bot's Discord session and the sequence of the last dispatch forwarded from it (undefined: none yet). */
+  mark(botId: string): DispatchMark | undefined
+  /** After a restart of the service: what the last run had forwarded, so Discord's RESUME replay is deduped. */
+  restoreMark(botId: string, mark: DispatchMark): void
 }
+
+export type DispatchMark = { sessionId: string; sequence: number }
 
 /**
  * Exactly once across worker crashes: per bot (its Discord id) the gateway keeps the Discord session and the
@@ -23,7 +29,7 @@ export type EventIngest = {
  * IDENTIFY) numbers from 1 again: its first push resets the mark.
  */
 export function createEventIngest(hub: EventHub, hooks: EventIngestHooks = {}): EventIngest {
-  const marks = new Map<string, { sessionId: string; sequence: number }>()
+  const marks = new Map<string, DispatchMark>()
   return {
     dispatches(push) {
       let mark = marks.get(push.botId)
@@ -50,5 +56,12 @@ export function createEventIngest(hub: EventHub, hooks: EventIngestHooks = {}): 
       }
     },
     lifecycle: (botId, type, data) => hub.publish({ type, botId, at: new Date().toISOString(), data }),
+    mark: (botId) => {
+      const mark = marks.get(botId)
+      return mark && { ...mark }
+    },
+    restoreMark(botId, mark) {
+      if (!marks.has(botId)) marks.set(botId, { ...mark })
+    },
   }
 }
