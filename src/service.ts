@@ -178,6 +178,9 @@ export function startService(
       // A balancer sees the 503 only at its next /readyz poll; until it takes this node out, new requests
       // still arrive and are served as usual.
       if (drainMs > 0) await Bun.sleep(drainMs)
+      // nothing is published from here on: the next run gets what follows from Discord's RESUME replay, with
+      // the ids after the last one a stream saw
+      ingest.freeze()
       // an open stream is a request in flight: end them, or stop(false) below waits for them the whole grace
       eventStreams.endAll('shutdown')
       let timer: ReturnType<typeof setTimeout> | undefined

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFakeDiscord, type FakeDiscord } from '../fake-discord/index.ts'
 import { loginOver, mainProcesses, readStatus } from './support/main-process.ts'
+import { openSse } from './support/sse.ts'
 import { waitFor } from './support/stack.ts'
 
 /**
@@ -142,6 +143,52 @@ describe('restart on the same data directory', () => {
       expect({ bot, comebacks: identified + resumed }).toEqual({ bot, comebacks: 1 })
       expect(count(after.openConnections, bot)).toBe(1)
     }
+    expect(await second.stop('SIGTERM')).toBe(0)
+  })
+
+  test('an SSE client reconnecting with Last-Event-ID after the restart misses nothing and repeats nothing', async () => {
+    const dataDir = freshDataDir()
+    const channelId = discord.world.ids.soloGeneralChannel
+    const posted: string[] = []
+    const post = (content: string) => {
+      discord.control.postMessage({ channelId, content })
+      posted.push(content)
+    }
+    const first = await mains.start(envFor(dataDir))
+    const sessionId = await loginOver(first.url, discord.tokens.solo)
+    const before = await openSse(first.url, '/api/events?types=messageCreate', sessionId)
+    expect(before.status).toBe(200)
+    for (let n = 0; n < 3; n++) post(`before-${n}`)
+    await before.until((r) => r.of('messageCreate').length >= 3)
+    // the fake user keeps posting while the service stops, is down, and comes back
+    let posting = true
+    const during = (async () => {
+      for (let n = 0; posting; n++) {
+        post(`across-${n}`)
+        await Bun.sleep(5)
+      }
+    })()
+    const stopped = first.stop('SIGTERM')
+    await before.until((r) => r.ended)
+    expect(await stopped).toBe(0)
+    const lastId = before.of('messageCreate').at(-1)?.id ?? ''
+    const second = await mains.start(envFor(dataDir))
+    posting = false
+    await during
+    post('after')
+    const after = await openSse(second.url, '/api/events?types=messageCreate', sessionId, { 'last-event-id': lastId })
+    expect(after.status).toBe(200)
+    await after.until((r) => r.of('messageCreate').some((frame) => frame.data.data.content === 'after'), 60_000)
+    after.close()
+
+    expect(after.frames.filter((frame) => frame.event === 'gap')).toEqual([])
+    const seen = [...before.of('messageCreate'), ...after.of('messageCreate')]
+    expect(seen.map((frame) => frame.data.data.content)).toEqual(posted)
+    const ids = seen.map((frame) => Number(frame.id))
+    expect(ids).toEqual([...ids].sort((a, b) => a - b))
+    expect(new Set(ids).size).toBe(ids.length)
+    // Discord replayed what the service did not publish before it stopped: a RESUME, no IDENTIFY
+    expect(second.output().stdout).toContain('"restoredBots":1')
     expect(await second.stop('SIGTERM')).toBe(0)
   })
 })

@@ -24,8 +24,9 @@ export type Durability = {
  * What the pool tells the store, so a restart loses nothing: a login's bot (token sealed, desired state running)
  * before the login answers; a bot stopped for good (logout, admin, revoked) as stopped, so it does not come back;
  * each bot's gateway session for a RESUME, batched. The session saved carries the sequence of the last dispatch
- * the gateway forwarded when that is later than the worker's report: a RESUME from there replays exactly what
- * no reader has seen (the worker never reports a sequence the gateway has not received, workers/resume.ts).
+ * the gateway forwarded when that is later than the worker's report (the worker never reports a sequence the
+ * gateway has not received, workers/resume.ts), or, after a shutdown froze the ingest, the one before the first
+ * dispatch held back: a RESUME from there replays exactly what no reader has seen.
  */
 export function createDurability(deps: {
   store: Store
@@ -43,9 +44,10 @@ export function createDurability(deps: {
 
   const withForwarded = (botKey: string, session: GatewaySession | null): GatewaySession | null => {
     const botId = botIds.get(botKey)
-    const mark = botId === undefined ? undefined : ingest.mark(botId)
-    if (!session || !mark || mark.sessionId !== session.sessionId || mark.sequence <= session.sequence) return session
-    return { ...session, sequence: mark.sequence }
+    const point = botId === undefined ? undefined : ingest.resumePoint(botId)
+    if (!session || !point || point.sessionId !== session.sessionId) return session
+    if (!point.exact && point.sequence <= session.sequence) return session
+    return { ...session, sequence: point.sequence }
   }
 
   return {
