@@ -191,4 +191,28 @@ describe('restart on the same data directory', () => {
     expect(second.output().stdout).toContain('"restoredBots":1')
     expect(await second.stop('SIGTERM')).toBe(0)
   })
+
+  test('a session whose bot is still coming back waits RESTART_WAIT_MS, then 503 with Retry-After: never a 401', async () => {
+    const dataDir = freshDataDir()
+    const env = { ...envFor(dataDir), RESTART_WAIT_MS: '100', RPC_TIMEOUT_MS: '30000' }
+    const first = await mains.start(env)
+    const sessionId = await loginOver(first.url, benchToken(5))
+    expect(await first.stop('SIGTERM')).toBe(0)
+    // the restored bot's RESUME waits on the REST reads READY is rebuilt from: hold the first one
+    const route = 'GET /users/@me/guilds'
+    const asked = () => discord.counters().rest['bench-5']?.[route] ?? 0
+    const before = asked()
+    discord.control.failRest({ bot: 'bench-5', route, hang: true, count: 1 })
+    try {
+      const second = await mains.start(env)
+      await waitFor(() => asked() > before, { timeoutMs: 20_000 })
+      const res = await fetch(`${second.url}/api/guilds`, { headers: { authorization: sessionId } })
+      expect(res.status).toBe(503)
+      expect(res.headers.get('retry-after')).toBeTruthy()
+      expect(((await res.json()) as { code: string }).code).toBe('bot_unavailable')
+      await second.stop('SIGKILL')
+    } finally {
+      discord.control.clearFaults()
+    }
+  })
 })
