@@ -111,7 +111,10 @@ async function readsAgain(url: string, sessions: readonly string[]): Promise<num
     const statuses = await Promise.all(
       sessions.map((sessionId) =>
         fetch(`${url}/api/guilds`, { headers: { authorization: sessionId } }).then(
-          async (res) => (await res.arrayBuffer(), res.status),
+          async (res) => {
+            await res.arrayBuffer()
+            return res.status
+          },
           () => 0,
         ),
       ),
@@ -176,7 +179,8 @@ export async function runRestartBench(group: ProcessGroup, say: (line: string) =
     await poster
     // every message posted reaches its bot's stream (bounded): then count what is missing or twice
     const expected = posted.reduce((total, list) => total + list.length, 0)
-    const seen = () => streams.reduce((total, s, i) => total + s.contents.length + (reconnected[i]?.contents.length ?? 0), 0)
+    const seen = () =>
+      streams.reduce((total, s, i) => total + s.contents.length + (reconnected[i]?.contents.length ?? 0), 0)
     for (const deadline = Date.now() + 30_000; seen() < expected && Date.now() < deadline; ) await Bun.sleep(50)
     let messagesLost = 0
     let messagesRepeated = 0

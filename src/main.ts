@@ -71,4 +71,3 @@ if (service.adminTokenGenerated) {
   process.stderr.write(`ADMIN_TOKEN was not set; this run's admin token is in ${file} (mode 600)${shown}\n`)
 }
 log.info({ url: service.url, store: store.backend, restoredBots: restore.bots.length }, 'botvisor listening')
-

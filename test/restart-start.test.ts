@@ -43,18 +43,21 @@ test('a corrupt database file: one line naming it on stderr, exit 1, and the sam
 })
 
 // root writes anywhere: the refusal cannot be staged
-test.skipIf(process.getuid?.() === 0)('a data directory that cannot be written: one line naming it, exit 1', async () => {
-  const parent = mkdtempSync(join(tmpdir(), 'botvisor-readonly-'))
-  dirs.push(parent)
-  const dir = join(parent, 'data')
-  mkdirSync(dir)
-  chmodSync(dir, 0o500)
-  const { code, stderr } = await run({ DATA_DIR: dir })
-  chmodSync(dir, 0o700)
-  expect(code).toBe(1)
-  expect(stderr.trim().split('\n')).toHaveLength(1)
-  expect(stderr).toContain(dir)
-})
+test.skipIf(process.getuid?.() === 0)(
+  'a data directory that cannot be written: one line naming it, exit 1',
+  async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'botvisor-readonly-'))
+    dirs.push(parent)
+    const dir = join(parent, 'data')
+    mkdirSync(dir)
+    chmodSync(dir, 0o500)
+    const { code, stderr } = await run({ DATA_DIR: dir })
+    chmodSync(dir, 0o700)
+    expect(code).toBe(1)
+    expect(stderr.trim().split('\n')).toHaveLength(1)
+    expect(stderr).toContain(dir)
+  },
+)
 
 test("DATA_DIR=':memory:' starts on the memory store and creates no directory named ':memory:'", async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'botvisor-memory-cwd-'))

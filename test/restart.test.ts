@@ -85,13 +85,19 @@ describe('restart on the same data directory', () => {
     const after = discord.counters()
     for (let i = 0; i < BOTS; i++) {
       const bot = `bench-${i}`
-      expect({ bot, identifies: count(after.identifies, bot) }).toEqual({ bot, identifies: count(before.identifies, bot) })
+      expect({ bot, identifies: count(after.identifies, bot) }).toEqual({
+        bot,
+        identifies: count(before.identifies, bot),
+      })
       expect({ bot, resumes: count(after.resumes, bot) }).toEqual({ bot, resumes: count(before.resumes, bot) + 1 })
       expect(count(after.openConnections, bot)).toBe(1)
     }
     // the sessions still count as leases: logging out all of one bot's sessions stops it
     for (const sessionId of sessions.get(0) ?? []) {
-      const res = await fetch(`${second.url}/api/auth/logout`, { method: 'POST', headers: { authorization: sessionId } })
+      const res = await fetch(`${second.url}/api/auth/logout`, {
+        method: 'POST',
+        headers: { authorization: sessionId },
+      })
       expect(res.status).toBe(200)
     }
     await waitFor(() => count(discord.counters().openConnections, 'bench-0') === 0)

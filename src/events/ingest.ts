@@ -47,7 +47,8 @@ export function createEventIngest(hub: EventHub, hooks: EventIngestHooks = {}): 
         const first = (JSON.parse(push.body) as ForwardedDispatch[])[0]
         const known = marks.get(push.botId)
         const newer = first && (!known || known.sessionId !== push.sessionId || first.s > known.sequence)
-        if (newer && !heldBack.has(push.botId)) heldBack.set(push.botId, { sessionId: push.sessionId, sequence: first.s - 1 })
+        if (newer && !heldBack.has(push.botId))
+          heldBack.set(push.botId, { sessionId: push.sessionId, sequence: first.s - 1 })
         return
       }
       let mark = marks.get(push.botId)

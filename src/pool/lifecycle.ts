@@ -1,4 +1,3 @@
-import type { Config } from '../config.ts'
 import type { BotIdentity, GatewaySession, RpcFailure } from '../contract.ts'
 import type { WorkerState } from './bot-types.ts'
 import { decideRestart, NO_CRASHES } from './restart-policy.ts'
