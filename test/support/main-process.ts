@@ -35,7 +35,6 @@ export function mainProcesses() {
       void drain(child.stdout, (text) => (stdout += text))
       void drain(child.stderr, (text) => (stderr += text))
       const output = () => ({ stdout, stderr })
-      const exited = withDeadline(child.exited, 30_000, 'the service process exiting')
       const url = await waitFor(
         () => {
           if (child.exitCode !== null) throw new Error(`the service exited ${child.exitCode}: ${stderr}`)
@@ -52,7 +51,7 @@ export function mainProcesses() {
         output,
         async stop(signal) {
           child.kill(signal)
-          await exited
+          await withDeadline(child.exited, 30_000, 'the service process exiting')
           return child.exitCode
         },
       }
