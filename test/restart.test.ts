@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFakeDiscord, type FakeDiscord } from '../fake-discord/index.ts'
@@ -83,7 +83,12 @@ describe('restart on the same data directory', () => {
       const before = discord.counters()
 
       expect(await first.stop('SIGTERM')).toBe(0)
-      // every connection closed, resumably (not 1000): Discord keeps the sessions
+      // what the restart reads back holds no token and no session id in clear (the WAL included)
+    const files = readdirSync(dataDir).map((name) => readFileSync(join(dataDir, name)).toString('latin1'))
+    for (const secret of [...all, ...Array.from({ length: BOTS }, (_, i) => benchToken(i))]) {
+      expect(files.some((bytes) => bytes.includes(secret))).toBe(false)
+    }
+    // every connection closed, resumably (not 1000): Discord keeps the sessions
       for (let i = 0; i < BOTS; i++) expect(count(discord.counters().openConnections, `bench-${i}`)).toBe(0)
 
       const second = await mains.start(envFor(dataDir))
