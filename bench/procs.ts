@@ -11,6 +11,8 @@ export type ProcessGroup = {
   ): Promise<Child<Info>>
   /** Runs a command to its end (wrk, the autocannon runner) and returns its stdout. */
   run(cmd: string[], timeoutMs: number): Promise<string>
+  /** A process started elsewhere (the service from its own entry point) that stopAll() must end too. */
+  adopt(proc: Subprocess): void
   /** Ends every process this group started and is still running, by its pid. */
   stopAll(): Promise<void>
 }
@@ -81,6 +83,11 @@ export function createProcessGroup(): ProcessGroup {
         clearTimeout(timer)
         running.delete(proc)
       }
+    },
+
+    adopt(proc) {
+      running.add(proc)
+      void proc.exited.then(() => running.delete(proc))
     },
 
     async stopAll() {

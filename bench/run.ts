@@ -3,6 +3,7 @@ import type { FakeInfo } from './fake-process.ts'
 import { throughputTool } from './load.ts'
 import { runLoginFlood, writeFloodResults } from './login-flood.ts'
 import { runEventsBench, writeEventsResults } from './events.ts'
+import { runRestartBench, writeRestartResults } from './restart.ts'
 import { loginAll, loginOneByOne } from './logins.ts'
 import type { NaiveInfo } from './naive/server.ts'
 import { measureMemory } from './memory.ts'
@@ -46,6 +47,8 @@ try {
     writeFloodResults(await runLoginFlood(group, say), quick)
     say('\nlive events (fresh processes: 50 bots, 100 SSE readers)')
     writeEventsResults(await runEventsBench(group, say, quick), quick)
+    say(`\nrestart (fresh processes: ${quick ? 10 : 50} bots on SQLite, SIGTERM and start again)`)
+    writeRestartResults(await runRestartBench(group, say, quick), quick)
   }
 } finally {
   await group.stopAll()

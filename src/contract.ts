@@ -230,6 +230,12 @@ export interface BotWorkerApi {
   /** Destroys the client; the worker may then be terminated. */
   stop(): Promise<void>
   /**
+   * Like stop(), but closes the gateway connection without ending the Discord session (a close code other than
+   * 1000/1001), so another worker, or the next run of the service, can RESUME it. Resolves with that session
+   * (sequence included), null when there was none.
+   */
+  suspend(): Promise<GatewaySession | null>
+  /**
    * After stop(): drops every per-bot state so another bot can start() in this worker (module code stays
    * loaded). `clean` false means something of the last bot may be left: terminate the worker instead.
    */

@@ -6,7 +6,7 @@ import { createInvalidRequestBudget } from './discord/invalid-budget.ts'
 import type { Logger } from './log.ts'
 import { createMetrics } from './observability/metrics.ts'
 import { createPool, type BotPool } from './pool/pool.ts'
-import { createMemorySessionStore, type SessionStore } from './sessions/store.ts'
+import type { SessionStore } from './sessions/store.ts'
 import { createWebhookService } from './webhooks/setup.ts'
 import type { Webhooks } from './webhooks/webhooks.ts'
 import { notifyingEnded } from './sessions/ended.ts'
@@ -18,6 +18,11 @@ import { createEventIngest } from './events/ingest.ts'
 import { lifecycleEventOf } from './events/lifecycle.ts'
 import { createEventStreams, type EventStreams } from './events/streams.ts'
 import type { IdempotencyStore } from './store/idempotency.ts'
+import { createMemoryStore } from './store/memory.ts'
+import type { Store } from './store/types.ts'
+import { createEventIdBlocks } from './store/event-id-blocks.ts'
+import { createDurability } from './restart/durability.ts'
+import { NOTHING_TO_RESTORE, type RestorePlan } from './restart/plan.ts'
 
 export type Service = {
   url: string
@@ -32,6 +37,8 @@ export type Service = {
   eventStreams: EventStreams
   /** Idle sessions end at each sweep (SESSION_IDLE_TTL); tests call sweep() instead of waiting for the timer. */
   sessionExpiry: SessionExpiry
+  /** Sessions, bots and event ids; closed by stop(). */
+  store: Store
   /**
    * Answers /readyz 503 while still serving for drainMs (SHUTDOWN_DRAIN_MS), then stops taking requests, lets
    * in-flight ones finish (bounded by graceMs), then stops every bot.
@@ -50,8 +57,14 @@ export function startService(
     webhookStore?: WebhookStore
     /** The durable store's bots: DELETE /admin/bots/{botId} forgets the bot's token there. */
     bots?: Pick<BotRegistry, 'forget' | 'list'>
+    /** Where sessions, bots and event ids live (main.ts opens it from DATA_DIR); memory only when not given. */
+    store?: Store
+    /** What the last run left running (planRestore): started again before the first request is taken. */
+    restore?: RestorePlan
   } = {},
 ): Service {
+  const store = options.store ?? createMemoryStore()
+  const restore = options.restore ?? NOTHING_TO_RESTORE
   // Workers count into this shared window as Discord answers and check it before each call (invalid-budget.ts);
   // twice MAX_BOTS slots, so a bot that stopped keeps its count while others start.
   const budget = createInvalidRequestBudget(config.INVALID_REQUEST_LIMIT, {
@@ -67,12 +80,19 @@ export function startService(
     idleWorkers: () => pool?.idleWorkers() ?? 0,
     webhooksQueued: () => webhooks?.queued() ?? 0,
   })
-  const events = createEventHub({ bufferSize: config.EVENT_BUFFER_SIZE })
+  // event ids continue across restarts: reserved in blocks, so publishing does no I/O
+  const eventIds = createEventIdBlocks(store.eventIds, {
+    onError: (err) => log.error({ err }, 'reserving event ids failed'),
+  })
+  const events = createEventHub({
+    bufferSize: config.EVENT_BUFFER_SIZE,
+    reservedId: (botId) => (eventIds.opened(botId) ? eventIds.next(botId) : undefined),
+  })
   webhooks = createWebhookService({
     config,
     log,
     feed: events,
-    store: options.webhookStore,
+    store: options.webhookStore ?? store.webhooks,
     onAttempt: metrics.observeWebhookDelivery,
   })
   const ingest = createEventIngest(events, {
@@ -86,17 +106,28 @@ export function startService(
     hooks: { onOpened: metrics.sseOpened, onClosed: metrics.sseClosed },
   })
   // however a session ends, its live event streams end with it (a last `session_ended` event)
-  const sessions = notifyingEnded(options.sessions ?? createMemorySessionStore(), (ended, why) =>
+  const sessions = notifyingEnded(options.sessions ?? store.sessions, (ended, why) =>
     eventStreams.endSessions(
       ended.map((session) => session.sessionId),
       why,
     ),
   )
+  for (const { botId, mark } of restore.marks) ingest.restoreMark(botId, mark)
+  const durability = createDurability({
+    store,
+    ingest,
+    hub: events,
+    eventIds,
+    log,
+    isRunning: (botKey) => pool?.get(botKey) !== undefined,
+    restored: restore,
+  })
   pool = createPool({
     config,
     log,
     budget,
     hooks: {
+      ...durability.hooks,
       onEvents: ingest.dispatches,
       onLifecycle: (change) => {
         const type = lifecycleEventOf(change)
@@ -121,6 +152,9 @@ export function startService(
     intervalMs: config.SESSION_SWEEP_INTERVAL_MS,
     log,
   })
+  if (restore.bots.length > 0) log.info({ bots: restore.bots.length }, 'starting the bots of the last run again')
+  // before the listener opens: a request for a restored session finds its bot starting, never missing (a 401)
+  pool.restore(restore.bots)
   const adminToken = config.ADMIN_TOKEN ?? nanoid(32)
   let ready = true // what /readyz says: false from the first moment of a shutdown
   let url = '' // known once the listener is bound (PORT 0 picks the port)
@@ -138,8 +172,8 @@ export function startService(
     isReady: () => ready,
     eventLoopLagMs: lag.lagMs,
     listenerOrigin: () => url,
-    idempotency: options.idempotency,
-    bots: options.bots,
+    idempotency: options.idempotency ?? store.idempotency,
+    bots: options.bots ?? store.bots,
   })
   // development: false keeps Bun's error page (with stack traces) away from clients.
   const server = Bun.serve({
@@ -162,12 +196,16 @@ export function startService(
     events,
     eventStreams,
     sessionExpiry,
+    store,
     async stop(graceMs = config.SHUTDOWN_GRACE_MS, drainMs = config.SHUTDOWN_DRAIN_MS) {
       ready = false
       sessionExpiry.stop()
       // A balancer sees the 503 only at its next /readyz poll; until it takes this node out, new requests
       // still arrive and are served as usual.
       if (drainMs > 0) await Bun.sleep(drainMs)
+      // nothing is published from here on: the next run gets what follows from Discord's RESUME replay, with
+      // the ids after the last one a stream saw
+      ingest.freeze()
       // an open stream is a request in flight: end them, or stop(false) below waits for them the whole grace
       eventStreams.endAll('shutdown')
       let timer: ReturnType<typeof setTimeout> | undefined
@@ -176,7 +214,9 @@ export function startService(
       })
       // stop(false): no new connections; the requests in flight run to their end, within the grace period
       await Promise.race([server.stop(false), graceOver]).finally(() => clearTimeout(timer))
+      // every worker hands its gateway session over (closed resumably), then the store writes it
       await running.stopAll()
+      await durability.close()
       hooks.stop()
       await server.stop(true)
       lag.stop()

@@ -327,8 +327,8 @@ describe('worker lifecycle (pure transitions)', () => {
     const logs = world.effects.filter((effect) => effect.type === 'log').map((effect) => effect.message)
     expect(logs).toContain('recycling worker')
     expect(logs).not.toContain('worker crashed')
-    // terminated, not stopped cleanly: a clean close would end the gateway session the restart RESUMEs
-    expect(world.effects).toContainEqual({ type: 'retire', generation: 1, graceful: false })
+    // suspended, not stopped cleanly: a clean close would end the gateway session the restart RESUMEs
+    expect(world.effects).toContainEqual({ type: 'retire', generation: 1, graceful: true, keepSession: true })
   })
 
   test('a start the worker never answers is a hang (bot_timeout), not a Discord timeout', () => {

@@ -16,6 +16,7 @@ function counted(store: EventIdStore) {
       return store.reserve(botId, count)
     },
     reservedThrough: (botId) => store.reservedThrough(botId),
+    giveBack: (botId, lastUsed) => store.giveBack(botId, lastUsed),
   }
   return { calls, store: wrapped }
 }
@@ -79,4 +80,21 @@ test('after a restart, ids continue past every id the last run could have handed
   } finally {
     await second.close()
   }
+})
+
+test('a clean shutdown gives the unused ids back: the next run continues right after the last id used', async () => {
+  const sqlite = await openSqlite(dirs.make())
+  for (const store of [createMemoryEventIdStore(), sqlite.eventIds]) {
+    const first = createEventIdBlocks(store, { blockSize: 100, onError: () => {} })
+    expect(await first.open('bot')).toBe(0)
+    for (let i = 0; i < 7; i++) first.next('bot')
+    await first.close()
+    const next = createEventIdBlocks(store, { blockSize: 100, onError: () => {} })
+    expect(await next.open('bot')).toBe(7) // without the give-back: 100, a gap of ids never used
+    expect(next.next('bot')).toBe(8)
+    // giving back never raises the count
+    await store.giveBack('bot', 1_000)
+    expect(await store.reservedThrough('bot')).toBe(107)
+  }
+  await sqlite.close()
 })

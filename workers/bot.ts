@@ -42,6 +42,8 @@ type Running = {
   stopWatching: () => void
   /** Destroys the client, then drops the session hooks and their timer. */
   destroy: () => Promise<void>
+  /** Closes the gateway keeping the Discord session resumable, then destroys the client; the session kept. */
+  suspend: () => Promise<GatewaySession | null>
 }
 
 /**
@@ -100,6 +102,12 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
         keeping?.dispose()
         stopForwarding()
       })
+    // the shards are closed first, resumably: client.destroy() then finds them idle and sends no 1000
+    const suspend = async () => {
+      const session = (await keeping?.suspend()) ?? null
+      await destroy()
+      return session
+    }
     try {
       client.rest.setToken(options.token)
       if (options.resume) {
@@ -131,7 +139,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
           : null
       if (settledAs === 'identified') fellBack('refused', 'Discord refused the RESUME (op 9); @discordjs/ws identified')
       if (settledAs === 'timeout') fellBack('not_settled', `no RESUMED or READY within ${options.loginTimeoutMs} ms`)
-      return { ...outcome, limit, resumed: settledAs === 'resumed', destroy, restGuard }
+      return { ...outcome, limit, resumed: settledAs === 'resumed', destroy, suspend, restGuard }
     } catch (err) {
       await destroy()
       throw err
@@ -188,6 +196,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
             messages,
             stopWatching: unsubscribeAll([stopPushing, stopFeeding, telemetry.dispose, stopLogging]),
             destroy: outcome.destroy,
+            suspend: outcome.suspend,
           }
           // login leaves megabytes of garbage (READY, GUILD_CREATE, module init) in a heap that then sits idle
           Bun.gc(true)
@@ -298,6 +307,13 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
       running = undefined
       stopping?.stopWatching()
       await stopping?.destroy()
+    },
+    async suspend() {
+      generation += 1
+      const stopping = running
+      running = undefined
+      stopping?.stopWatching()
+      return (await stopping?.suspend()) ?? null
     },
     async reset() {
       const leftovers = [

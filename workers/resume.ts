@@ -75,8 +75,20 @@ export async function readReadySnapshot(client: Client, session: GatewaySession)
  */
 export const RESUME_VERIFIED_WITH = { 'discord.js': '14.28.1', '@discordjs/ws': '1.2.3' } as const
 
+/**
+ * The close code a suspending worker sends: anything but 1000/1001 keeps the session resumable (Discord docs,
+ * Gateway → Disconnecting). 4200 is @discordjs/ws's own CloseCodes.Resuming, which it sends when it means to resume.
+ */
+export const RESUMABLE_CLOSE_CODE = 4200
+
 export type SessionKeeping = {
   build: (manager: WebSocketManager) => SimpleShardingStrategy
+  /**
+   * Closes the gateway connection with RESUMABLE_CLOSE_CODE and returns the session as it stood (the last
+   * sequence received included), without reporting it ended: @discordjs/ws's destroy() without `recover` forgets
+   * the session (updateSessionInfo(null)) and does not reconnect, which is half of what is wanted here.
+   */
+  suspend: () => Promise<GatewaySession | null>
   /** Removes what build() added to the manager and stops reporting: the client is being destroyed. */
   dispose: () => void
 }
@@ -97,21 +109,27 @@ export function sessionKeepingStrategy(options: {
 }): SessionKeeping {
   let timer: ReturnType<typeof setTimeout> | undefined
   let disposed = false
+  let suspending = false
   let removeListeners = () => {}
+  let built: WebSocketManager | undefined
+  let latest: GatewaySession | null = null
 
   const build = (manager: WebSocketManager) => {
+    built = manager
     const { retrieveSessionInfo, updateSessionInfo } = manager.options
     let seed: SessionInfo | null = options.resume ? { ...options.resume, resumeURL: options.resume.resumeUrl } : null
-    let latest: GatewaySession | null = null
+    latest = null
     const flush = () => {
       timer = undefined
       // a worker handed to another bot must not report this one's session into it
-      if (!disposed) options.report(latest)
+      if (!disposed && !suspending) options.report(latest)
     }
 
     const mutable = manager.options as { -readonly [K in keyof typeof manager.options]: (typeof manager.options)[K] }
     mutable.retrieveSessionInfo = async (shardId) => (await retrieveSessionInfo(shardId)) ?? seed
     mutable.updateSessionInfo = async (shardId, info) => {
+      // a suspending close forgets the session on discord.js's side only: Discord keeps it, and so does `latest`
+      if (suspending && info === null) return updateSessionInfo(shardId, info)
       seed = null // from now on discord.js holds the session itself
       // At once only when the session itself changes: READY's sequence belongs to no forwarded event. A later
       // sequence waits for the timer, which runs after the microtask that pushed its dispatch (events.ts), so the
@@ -182,6 +200,12 @@ export function sessionKeepingStrategy(options: {
 
   return {
     build,
+    async suspend() {
+      suspending = true
+      clearTimeout(timer)
+      await built?.destroy({ code: RESUMABLE_CLOSE_CODE, reason: 'botvisor: handing the session over' })
+      return latest ?? options.resume
+    },
     dispose() {
       disposed = true
       clearTimeout(timer)

@@ -9,6 +9,11 @@ export interface EventHub extends EventFeed {
   publish(event: NewEvent): PublishedEvent
   /** The last id given to the bot's events (0: none yet). */
   lastId(botId: string): number
+  /**
+   * The bot's ids continue after `lastId` (an earlier run's, from the store): a reader coming back with an id up
+   * to it is not told of a gap that is only ids skipped between runs.
+   */
+  continueAfter(botId: string, lastId: number): void
   /** The bot's buffered events after `afterId`, and whether some in between are no longer held. */
   since(botId: string, afterId: number): Replay
   /**
@@ -28,7 +33,16 @@ export const DEFAULT_EVENT_BUFFER_SIZE = 10_000
  * and must not throw or block: a slow reader queues on its own side (SSE buffer, webhook queue), never here.
  * Each bot's last `bufferSize` events are kept for readers that reconnect (Last-Event-ID).
  */
-export function createEventHub(options: { bufferSize?: number } = {}): EventHub {
+export function createEventHub(
+  options: {
+    bufferSize?: number
+    /**
+     * The bot's next id, from ids reserved in the store (src/store/event-id-blocks.ts) so they continue across
+     * restarts; synchronous, no I/O. Undefined (not reserved yet, or no store): the last id + 1.
+     */
+    reservedId?: (botId: string) => number | undefined
+  } = {},
+): EventHub {
   const bufferSize = options.bufferSize ?? DEFAULT_EVENT_BUFFER_SIZE
   const listeners = new Map<string, Set<(published: PublishedEvent) => void>>()
   const lastIds = new Map<string, number>()
@@ -43,7 +57,9 @@ export function createEventHub(options: { bufferSize?: number } = {}): EventHub 
   }
   return {
     publish(event) {
-      const id = (lastIds.get(event.botId) ?? 0) + 1
+      const last = lastIds.get(event.botId) ?? 0
+      // never below the last id given in this process, whatever the store says
+      const id = Math.max(last + 1, options.reservedId?.(event.botId) ?? 0)
       lastIds.set(event.botId, id)
       const numbered: BotEvent = { id, ...event }
       const published = { event: numbered, json: JSON.stringify(numbered) }
@@ -52,6 +68,9 @@ export function createEventHub(options: { bufferSize?: number } = {}): EventHub 
       return published
     },
     lastId: (botId) => lastIds.get(botId) ?? 0,
+    continueAfter(botId, lastId) {
+      if (lastId > (lastIds.get(botId) ?? 0)) lastIds.set(botId, lastId)
+    },
     since: (botId, afterId) => ringOf(botId).since(afterId),
     forget: (botId) => void rings.delete(botId),
     listenerCount: (botId) => listeners.get(botId)?.size ?? 0,

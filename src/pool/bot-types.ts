@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts'
-import type { BotIdentity, BotStartOptions, BotStats, WorkerPush } from '../contract.ts'
+import type { BotIdentity, BotStartOptions, BotStats, GatewaySession, WorkerPush } from '../contract.ts'
 import type { AppError } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { StopCause } from './lifecycle.ts'
@@ -88,6 +88,13 @@ export type SupervisorDeps = {
   random?: () => number
   /** The shared invalid-request window and this bot's slot in it, handed to each worker it starts. */
   invalidBudget?: BotStartOptions['invalidBudget']
+  /** The bot's gateway session as the supervisor now holds it (a live worker's push, or a suspended one's last word). */
+  onGatewaySession?: (session: GatewaySession | null) => void
+  /**
+   * The bot comes back after a restart of the service (pool.restore): its first start RESUMEs this session, or
+   * IDENTIFYs within IDENTIFY_RESERVE, with the intents it ran with.
+   */
+  restored?: { session: GatewaySession | null; intents: number }
 }
 
 export type Clock = {

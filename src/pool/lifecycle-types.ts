@@ -57,6 +57,8 @@ export type LifecycleEvent =
   | { type: 'memory'; generation: number; heapBytes: number }
   | { type: 'identifies'; generation: number; left: number }
   | { type: 'session'; generation: number; session: GatewaySession | null }
+  /** A worker retired with keepSession handed its gateway session over (null: it had none). */
+  | { type: 'suspended'; generation: number; session: GatewaySession | null }
   | { type: 'restartDue'; generation: number }
   | { type: 'wait'; id: number }
   | { type: 'waitExpired'; id: number }
@@ -73,7 +75,13 @@ export type Effect =
       intentBits: number | null
     }
   /** graceful: ask the worker to destroy its client first; else terminate at once (dead, hung, or to keep the session resumable). */
-  | { type: 'retire'; generation: number; graceful: boolean }
+  | {
+      type: 'retire'
+      generation: number
+      graceful: boolean
+      /** Close the gateway resumably and hand the session over (a `suspended` event), for a RESUME after it. */
+      keepSession?: boolean
+    }
   | { type: 'armRestart'; generation: number; delayMs: number }
   | { type: 'cancelRestart' }
   | { type: 'settleWaiter'; id: number; outcome: 'serve' | Refusal }

@@ -1,4 +1,3 @@
-import type { Config } from '../config.ts'
 import type { BotIdentity, GatewaySession, RpcFailure } from '../contract.ts'
 import type { WorkerState } from './bot-types.ts'
 import { decideRestart, NO_CRASHES } from './restart-policy.ts'
@@ -58,7 +57,11 @@ const NO_IDENTITY: BotIdentity = {
   intentBits: 0,
 }
 
-export function initialLifecycle(now: number): Step {
+/**
+ * `resume`: the bot comes back after a restart of the service; its stored gateway session (or null, none was
+ * saved) is RESUMEd as a restart's would be, and an IDENTIFY keeps IDENTIFY_RESERVE.
+ */
+export function initialLifecycle(now: number, resume?: { session: GatewaySession | null }): Step {
   const state: Lifecycle = {
     phase: 'starting',
     since: now,
@@ -66,7 +69,7 @@ export function initialLifecycle(now: number): Step {
     start: 'queued',
     worker: false,
     retiring: null,
-    kind: 'login',
+    kind: resume ? 'restart' : 'login',
     everReady: false,
     firstLogin: 'pending',
     stopCause: null,
@@ -77,7 +80,7 @@ export function initialLifecycle(now: number): Step {
     history: NO_CRASHES,
     waiters: [],
     identity: NO_IDENTITY,
-    session: null,
+    session: resume?.session ?? null,
   }
   return { state, effects: [{ type: 'queueStart', generation: 1 }] }
 }
@@ -133,12 +136,14 @@ const TABLE: Table = {
     if (!s.worker || e.heapBytes <= input.settings.maxHeapBytes) return s
     const mb = (bytes: number) => Math.round(bytes / 1_048_576)
     const reason = `memory: heap ${mb(e.heapBytes)} MB over WORKER_MAX_HEAP_MB ${mb(input.settings.maxHeapBytes)}`
-    // terminated, not stopped gracefully: a clean close would end the gateway session the restart RESUMEs
-    return crash(retire(s, false, fx), reason, 'recycling worker', fx, input)
+    // suspended, not stopped: a clean close (1000) would end the gateway session the restart RESUMEs
+    return crash(retire(s, true, fx, true), reason, 'recycling worker', fx, input)
   }),
   identifies: inPhases(ALL, (s, e) => (s.worker ? { ...s, identity: { ...s.identity, identifiesLeft: e.left } } : s)),
   // only a live worker's word counts: one being stopped reports its session ending, which a restart must not believe
   session: inPhases(ALL, (s, e) => (s.worker ? { ...s, session: e.session } : s)),
+  // the retiring worker's last word, from a close that kept the session: what the next worker RESUMEs
+  suspended: inPhases(ALL, (s, e) => (e.session ? { ...s, session: e.session } : s)),
   restartDue: {
     restarting: (s, _e, fx, input) => {
       fx.push({ type: 'queueStart', generation: s.generation + 1 })
@@ -162,7 +167,7 @@ const TABLE: Table = {
     if (s.phase === 'restarting') fx.push({ type: 'cancelRestart' })
     const generation = s.generation + 1
     fx.push({ type: 'queueStart', generation })
-    const next = { ...retire(s, true, fx), generation, kind: 'admin' as const, start: 'queued' as const }
+    const next = { ...retire(s, true, fx, true), generation, kind: 'admin' as const, start: 'queued' as const }
     return move(
       { ...next, history: NO_CRASHES, lastError: null, restarts: s.restarts + 1 },
       'starting',
@@ -171,7 +176,10 @@ const TABLE: Table = {
       input,
     )
   }),
-  stop: inPhases(ALL_BUT_STOPPING, (s, e, fx, input) => stop(retire(s, true, fx), e.cause, e.reason, fx, input)),
+  // a shutdown keeps the Discord session for the next run to RESUME; any other stop ends it
+  stop: inPhases(ALL_BUT_STOPPING, (s, e, fx, input) =>
+    stop(retire(s, true, fx, e.cause === 'shutdown'), e.cause, e.reason, fx, input),
+  ),
 }
 
 /** The one entry point: applies an event, checks the move against MOVES. Throws only on our own bug. */
@@ -182,7 +190,7 @@ export function step(state: Lifecycle, event: LifecycleEvent, input: StepInput):
   if (
     'generation' in event &&
     event.generation !== state.generation &&
-    !(event.type === 'exited' && event.generation === state.retiring)
+    !((event.type === 'exited' || event.type === 'suspended') && event.generation === state.retiring)
   ) {
     return { state, effects: [] }
   }
@@ -219,9 +227,9 @@ function beginStart(s: Lifecycle, fx: Effect[]): Lifecycle {
   return { ...s, start: 'calling', worker: true }
 }
 
-function retire(s: Lifecycle, graceful: boolean, fx: Effect[]): Lifecycle {
+function retire(s: Lifecycle, graceful: boolean, fx: Effect[], keepSession = false): Lifecycle {
   if (!s.worker) return s
-  fx.push({ type: 'retire', generation: s.generation, graceful })
+  fx.push({ type: 'retire', generation: s.generation, graceful, ...(keepSession ? { keepSession } : {}) })
   return { ...s, worker: false, retiring: s.generation }
 }
 

@@ -6,6 +6,8 @@ import type { Logger } from '../log.ts'
 import { createLimiter } from './limiter.ts'
 import { createSpawner, type SpawnerHooks } from './spawner.ts'
 import type { BotHandle, SupervisedBot, SupervisorDeps, WorkerSnapshot } from './bot-types.ts'
+import type { GatewaySession } from '../contract.ts'
+import type { StopCause } from './lifecycle.ts'
 import { superviseBot } from './supervisor.ts'
 
 export interface BotPool {
@@ -36,7 +38,23 @@ export interface BotPool {
   remove(workerId: string): Promise<string | undefined>
   /** One round of health checks (the pool also runs them on its own timer). */
   checkHealth(): Promise<void>
+  /**
+   * After a restart of the service: starts each bot again (LOGIN_CONCURRENCY at a time, in the order given) under
+   * the worker id its sessions hold, with one lease per session, RESUMEing its stored gateway session. Each bot is
+   * in the pool at once (starting), so a request for it waits RESTART_WAIT_MS as for a restarting worker.
+   */
+  restore(bots: readonly RestoredBot[]): void
+  /** Stops every bot; their gateway sessions are kept resumable (a shutdown suspends, it does not log out). */
   stopAll(): Promise<void>
+}
+
+export type RestoredBot = {
+  token: string
+  workerId: string
+  /** The sessions that hold a lease on this bot instance. */
+  leases: number
+  intents: number
+  session: GatewaySession | null
 }
 
 export type AcquireOptions = {
@@ -52,6 +70,17 @@ export type PoolHooks = Pick<SupervisorDeps, 'onTransition' | 'onRpc' | 'onLifec
     onStats?: (snapshot: WorkerSnapshot) => void
     /** Discord refused the bot's token: what serves its sessions (live event streams) ends too. */
     onBotRevoked?: (botKey: string) => void
+    /**
+     * A login got its bot, before the caller has it: a store makes the bot durable here (a failure fails the
+     * login and gives its lease back).
+     */
+    onAcquired?: (token: string, bot: BotHandle) => Promise<void>
+    /** The bot stopped for good (its last session ended, an admin removed it, Discord revoked it): awaited. */
+    onStopped?: (botKey: string, cause: StopCause) => Promise<void>
+    /** Runs in the bot's start slot before each of its workers starts (event ids are reserved there). */
+    beforeStart?: (token: string) => Promise<void>
+    /** The gateway session the bot's supervisor holds now: stored for a RESUME after a restart. */
+    onGatewaySession?: (botKey: string, session: GatewaySession | null) => void
   }
 
 /** A bot and the leases on it; the count lives here, beside the bot, so joining and leaving are one step each. */
@@ -86,8 +115,22 @@ export function createPool(deps: {
     return { buffer: budget.buffer, botSlot, ipLimit: budget.limit, botLimit: budget.botLimit }
   }
 
-  function launch(botKey: string, token: string): Entry {
-    const workerId = nanoid(10)
+  // each start first runs beforeStart in its slot: a store failure there is logged, the start goes on
+  const prepared = (token: string): SupervisorDeps['startSlots'] =>
+    hooks.beforeStart
+      ? (task) =>
+          startSlots(async () => {
+            await hooks.beforeStart?.(token).catch((err: unknown) => log.error({ err }, 'preparing a start failed'))
+            return task()
+          })
+      : startSlots
+
+  function launch(
+    botKey: string,
+    token: string,
+    restored?: { workerId: string; session: GatewaySession | null; intents: number },
+  ): Entry {
+    const workerId = restored?.workerId ?? nanoid(10)
     // the bot id is known once logged in: bind it when a line is written, not when the worker is taken
     const workerLog = () => log.child({ worker: workerId, bot: entry.bot.identity.botId || undefined })
     const bot: SupervisedBot = superviseBot({
@@ -98,13 +141,16 @@ export function createPool(deps: {
       workerId,
       takeWorker: () => spawner.take(workerLog),
       invalidBudget: budgetShare(botKey),
-      startSlots,
+      startSlots: prepared(token),
+      ...(restored ? { restored: { session: restored.session, intents: restored.intents } } : {}),
       onRevoked: () => {
         revoked.add(botKey)
         if (entries.get(botKey)?.bot === bot) entries.delete(botKey)
         hooks.onBotRevoked?.(botKey)
+        void hooks.onStopped?.(botKey, 'revoked').catch((err: unknown) => log.error({ err }, 'storing a stop failed'))
       },
       ...hooks,
+      onGatewaySession: (session) => hooks.onGatewaySession?.(botKey, session),
     })
     const entry: Entry = { bot, leases: 0 }
     entries.set(botKey, entry)
@@ -120,6 +166,7 @@ export function createPool(deps: {
     if (entry.leases > 0 || entries.get(entry.bot.botKey) !== entry) return
     entries.delete(entry.bot.botKey)
     await entry.bot.stop(reason, 'released')
+    await hooks.onStopped?.(entry.bot.botKey, 'released')
   }
 
   /**
@@ -127,7 +174,7 @@ export function createPool(deps: {
    * is abandoned: its client disconnected, or it waited LOGIN_WAIT_MS (queue included). A start no one waits
    * for any more is cancelled, which frees its start slot for the next login.
    */
-  async function leased(entry: Entry, signal: AbortSignal | undefined): Promise<BotHandle> {
+  async function leased(entry: Entry, token: string, signal: AbortSignal | undefined): Promise<BotHandle> {
     const gaveUp = Promise.withResolvers<'aborted' | 'timeout'>()
     const timer = setTimeout(() => gaveUp.resolve('timeout'), config.LOGIN_WAIT_MS)
     const onAbort = () => gaveUp.resolve('aborted')
@@ -143,7 +190,15 @@ export function createPool(deps: {
       clearTimeout(timer)
       signal?.removeEventListener('abort', onAbort)
     }
-    if (typeof outcome !== 'string') return outcome
+    if (typeof outcome !== 'string') {
+      const bot = outcome
+      // durable before the login answers: a store that cannot keep the bot fails the login
+      await hooks.onAcquired?.(token, bot).catch(async (err: unknown) => {
+        await dropLease(entry, 'login could not be stored')
+        throw err
+      })
+      return bot
+    }
     void dropLease(entry, outcome === 'aborted' ? 'login abandoned by its client' : 'login waited too long')
     // an aborted login's answer reaches no one; it is still logged, as what happened
     const why = outcome === 'aborted' ? 'The login was abandoned by its client' : 'The bot did not start in time'
@@ -178,7 +233,7 @@ export function createPool(deps: {
           )
         }
         existing.leases += 1
-        return leased(existing, options.signal)
+        return leased(existing, token, options.signal)
       }
       if (entries.size >= config.MAX_BOTS) {
         throw new AppError(503, 'capacity_reached', `This service runs its maximum of ${config.MAX_BOTS} bots`, {
@@ -188,7 +243,7 @@ export function createPool(deps: {
       revoked.delete(botKey)
       const entry = launch(botKey, token)
       entry.leases = 1
-      return leased(entry, options.signal)
+      return leased(entry, token, options.signal)
     },
     get: (botKey) => entries.get(botKey)?.bot,
     wasRevoked: (botKey) => revoked.has(botKey),
@@ -213,9 +268,18 @@ export function createPool(deps: {
       if (!bot) return undefined
       entries.delete(bot.botKey)
       await bot.stop('removed by an admin', 'removed')
+      await hooks.onStopped?.(bot.botKey, 'removed')
       return bot.botKey
     },
     checkHealth,
+    restore(restored) {
+      for (const bot of restored) {
+        const botKey = botKeyOf(bot.token)
+        if (entries.has(botKey)) continue
+        const entry = launch(botKey, bot.token, bot)
+        entry.leases = bot.leases
+      }
+    },
     async stopAll() {
       clearInterval(healthTimer)
       spawner.stop()

@@ -44,7 +44,7 @@ export function superviseBot(
   const firstStart = Promise.withResolvers<BotHandle>()
   firstStart.promise.catch(() => {}) // the pool awaits it; this keeps an unobserved rejection quiet
 
-  const initial = initialLifecycle(clock.now())
+  const initial = initialLifecycle(clock.now(), deps.restored)
   let state = initial.state
   /** The live or retiring worker by generation: never more than one (lifecycle.props.test.ts). */
   const workers = new Map<number, LentWorker>()
@@ -54,6 +54,7 @@ export function superviseBot(
   let restartTimer: unknown
   let stats: { value: BotStats; at: number; eventsPerSecond: number } | undefined
   let pushedHeapBytes: number | undefined
+  let reportedSession = initial.state.session
 
   // Effects may cause events at once (a free start slot runs its task synchronously): queue, never nest.
   const queue: LifecycleEvent[] = []
@@ -70,6 +71,10 @@ export function superviseBot(
       }
     } finally {
       dispatching = false
+    }
+    if (state.session !== reportedSession) {
+      reportedSession = state.session
+      deps.onGatewaySession?.(reportedSession)
     }
     for (const check of [...watchers]) check()
   }
@@ -105,8 +110,15 @@ export function superviseBot(
         if (!worker) return
         // A bot stopping for good whose worker stopped cleanly hands it back for another login (spawner.ts resets it
         // and checks it is clean); anything else is terminated. Either way the exit comes back as an `exited` event.
-        const reusable = effect.graceful && state.phase === 'stopping'
+        const reusable = effect.graceful && state.phase === 'stopping' && !effect.keepSession
+        const { generation } = effect
         void (async () => {
+          if (effect.keepSession && worker.isAlive()) {
+            // its session goes to the next worker (or run): the worker is terminated after, never reused
+            const session = await worker.call((bot) => bot.suspend(), STOP_GRACE_MS).catch(() => null)
+            dispatch({ type: 'suspended', generation, session })
+            return worker.terminate()
+          }
           const stopped =
             effect.graceful &&
             worker.isAlive() &&
@@ -182,7 +194,7 @@ export function superviseBot(
     const options = {
       token,
       apiUrl: config.DISCORD_API_URL,
-      intents: effect.intentBits ?? config.DISCORD_INTENTS,
+      intents: effect.intentBits ?? deps.restored?.intents ?? config.DISCORD_INTENTS,
       loginTimeoutMs: config.LOGIN_TIMEOUT_MS,
       requestDeadlineMs: config.RPC_TIMEOUT_MS,
       identifyReserve: effect.kind === 'restart' ? config.IDENTIFY_RESERVE : 0,

@@ -1,10 +1,17 @@
 import type { EventIdStore } from './types.ts'
 
 export interface EventIdBlocks {
-  /** Reserves the bot's first block (after a restart: past every id the last run may have used). */
-  open(botId: string): Promise<void>
+  /**
+   * Reserves the bot's first block (after a restart: past every id the last run may have used) and returns the
+   * last id before it (0: the bot's first ids).
+   */
+  open(botId: string): Promise<number>
   /** The bot's next event id, at once: the hub numbers events synchronously. open() must have resolved. */
   next(botId: string): number
+  /** open() resolved for the bot: next() may be called. */
+  opened(botId: string): boolean
+  /** A clean shutdown: every bot's unused ids are given back, so the next run continues without a gap. */
+  close(): Promise<void>
 }
 
 type Block = { last: number; through: number; refilling: boolean }
@@ -41,10 +48,18 @@ export function createEventIdBlocks(
 
   return {
     async open(botId) {
-      if (blocks.has(botId)) return
+      const known = blocks.get(botId)
+      if (known) return known.last
       const first = await store.reserve(botId, blockSize)
+      const raced = blocks.get(botId) // two opens of one bot at once: the first block stays, the second is a gap
+      if (raced) return raced.last
       blocks.set(botId, { last: first - 1, through: first + blockSize - 1, refilling: false })
+      return first - 1
     },
+    async close() {
+      await Promise.all([...blocks].map(([botId, block]) => store.giveBack(botId, block.last)))
+    },
+    opened: (botId) => blocks.has(botId),
     next(botId) {
       const block = blocks.get(botId)
       if (!block) throw new Error(`event ids of bot ${botId} were not opened`) // a wiring bug, not input

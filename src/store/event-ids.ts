@@ -10,6 +10,9 @@ export function createMemoryEventIdStore(): EventIdStore {
       return first
     },
     reservedThrough: async (botId) => reserved.get(botId) ?? 0,
+    async giveBack(botId, lastUsed) {
+      if ((reserved.get(botId) ?? 0) > lastUsed) reserved.set(botId, lastUsed)
+    },
   }
 }
 
@@ -23,11 +26,17 @@ export function createSqliteEventIdStore(db: Database): EventIdStore {
   const read = db.query<{ reserved_through: number }, { botId: string }>(
     'SELECT reserved_through FROM event_counters WHERE bot_id = $botId',
   )
+  const lower = db.query<never, { botId: string; lastUsed: number }>(
+    'UPDATE event_counters SET reserved_through = $lastUsed WHERE bot_id = $botId AND reserved_through > $lastUsed',
+  )
   return {
     async reserve(botId, count) {
       const row = bump.get({ botId, count })
       return (row?.reserved_through ?? count) - count + 1
     },
     reservedThrough: async (botId) => read.get({ botId })?.reserved_through ?? 0,
+    async giveBack(botId, lastUsed) {
+      lower.run({ botId, lastUsed })
+    },
   }
 }

@@ -77,6 +77,11 @@ export interface EventIdStore {
   reserve(botId: string, count: number): Promise<number>
   /** The highest id reserved for the bot so far (0: none). */
   reservedThrough(botId: string): Promise<number>
+  /**
+   * A clean shutdown gives back the unused rest of the bot's block: the next run continues at `lastUsed + 1`, with
+   * no gap, so a reader's Last-Event-ID from this run is known to have missed nothing. Never raises the count.
+   */
+  giveBack(botId: string, lastUsed: number): Promise<void>
 }
 
 export interface Store {
