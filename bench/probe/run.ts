@@ -1,0 +1,68 @@
+import { wrap } from 'comlink'
+import { GatewayIntentBits } from 'discord-api-types/v10'
+import type { FakeInfo } from '../fake-process.ts'
+import { createProcessGroup } from '../procs.ts'
+
+/** `bun bench/probe/run.ts <workers> [entry]`: RSS per logged-in worker, and what one worker's heap holds. */
+const count = Number(process.argv[2] ?? '20')
+const entry = process.argv[3] ?? new URL('./worker.ts', import.meta.url).href
+const mode = process.env.PROBE_MODE ?? 'login'
+const intents =
+  GatewayIntentBits.Guilds |
+  GatewayIntentBits.GuildMembers |
+  GatewayIntentBits.GuildMessages |
+  GatewayIntentBits.MessageContent |
+  GatewayIntentBits.GuildMessageReactions |
+  GatewayIntentBits.GuildMessageTyping
+const group = createProcessGroup()
+const fake = await group.start<FakeInfo>('fake-process.ts', [String(count)])
+const vmRss = async () => {
+  Bun.gc(true)
+  await Bun.sleep(1500)
+  let min = Infinity
+  for (let i = 0; i < 3; i++) {
+    Bun.gc(true)
+    const status = await Bun.file('/proc/self/status').text()
+    min = Math.min(min, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) * 1024)
+    await Bun.sleep(100)
+  }
+  return min
+}
+const smol = process.env.PROBE_SMOL !== '0'
+const base = await vmRss()
+const workers = []
+for (let i = 0; i < count; i++) {
+  const w = new Worker(entry, { type: 'module', smol } as WorkerOptions)
+  const api = wrap<any>(w)
+  workers.push(api)
+  if (mode === 'login') {
+    const r = await api.start({
+      token: fake.info.bots[i]!.token,
+      apiUrl: fake.info.apiUrl,
+      intents,
+      loginTimeoutMs: 15000,
+      requestDeadlineMs: 5000,
+      identifyReserve: 0,
+      resume: null,
+      invalidBudget: null,
+      refusalCacheMs: 0,
+      testHooks: false,
+    })
+    if (!r.ok) throw new Error(JSON.stringify(r))
+  } else await api.probe()
+}
+const after = await vmRss()
+const p = await workers[0].probe()
+const mb = (n: number) => (n / 1048576).toFixed(2)
+console.log(
+  JSON.stringify({
+    count,
+    smol,
+    mode,
+    perWorkerMB: mb((after - base) / count),
+    heap: { size: mb(p.heapSize), cap: mb(p.heapCapacity), extra: mb(p.extraMemorySize), objects: p.objectCount },
+  }),
+)
+if (process.env.PROBE_TYPES) console.log(p.types.map(([t, n]: [string, number]) => `${t}:${n}`).join(' '))
+await group.stopAll()
+process.exit(0)
