@@ -6,9 +6,12 @@ import { BUNDLE_PATH, WORKER_SOURCE } from '../src/pool/worker-entry.ts'
  * Every worker is its own JS VM that loads its code again: one minified module instead of ~450 CommonJS files
  * saves about 1.4 MB per bot and a third of the CPU a worker spends starting (docs/facts.md, "Memory per bot").
  */
-export async function buildWorker(path = BUNDLE_PATH): Promise<{ path: string; bytes: number }> {
+export async function buildWorker(
+  path = BUNDLE_PATH,
+  source = WORKER_SOURCE,
+): Promise<{ path: string; bytes: number }> {
   const result = await Bun.build({
-    entrypoints: [WORKER_SOURCE],
+    entrypoints: [source],
     target: 'bun',
     format: 'esm',
     minify: true,

@@ -1,5 +1,6 @@
 import { expose } from 'comlink'
 import { heapStats } from 'bun:jsc'
+// `PROBE_REQ=a,b bun bench/probe/run.ts 10 bench/probe/partial.ts`: what loading only these modules costs a worker
 const { createRequire } = require('node:module')
 const req = createRequire(import.meta.url)
 const what = process.env.PROBE_REQ ?? 'discord.js/src/client/Client.js'

@@ -3,9 +3,23 @@ import { GatewayIntentBits } from 'discord-api-types/v10'
 import type { FakeInfo } from '../fake-process.ts'
 import { createProcessGroup } from '../procs.ts'
 
-/** `bun bench/probe/run.ts <workers> [entry]`: RSS per logged-in worker, and what one worker's heap holds. */
+/**
+ * `bun bench/probe/run.ts <workers> [entry | --bundled]`: process RSS per bot worker (after `Bun.gc(true)`, read
+ * from /proc/self/status as the bench does), and what one worker's JS heap holds after a full GC (bun:jsc
+ * heapStats). PROBE_MODE=idle loads the workers without logging in; PROBE_SMOL=0 drops the smol option;
+ * PROBE_TYPES=1 prints the heap's most common cell types. Entries must expose probe() (worker.ts, partial.ts).
+ * `--bundled` runs worker.ts minified into one file, as scripts/build-worker.ts ships the bot worker.
+ */
 const count = Number(process.argv[2] ?? '20')
-const entry = process.argv[3] ?? new URL('./worker.ts', import.meta.url).href
+const entry =
+  process.argv[3] === '--bundled' ? await bundled() : (process.argv[3] ?? new URL('./worker.ts', import.meta.url).href)
+async function bundled(): Promise<string> {
+  const { buildWorker } = await import('../../scripts/build-worker.ts')
+  const path = `${require('node:os').tmpdir()}/botvisor-probe-${process.pid}.js`
+  await buildWorker(path, new URL('./worker.ts', import.meta.url).pathname)
+  process.on('exit', () => require('node:fs').rmSync(path, { force: true }))
+  return path
+}
 const mode = process.env.PROBE_MODE ?? 'login'
 const intents =
   GatewayIntentBits.Guilds |
