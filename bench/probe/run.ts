@@ -1,7 +1,8 @@
-import { wrap } from 'comlink'
+import { type Remote, wrap } from 'comlink'
 import { GatewayIntentBits } from 'discord-api-types/v10'
 import type { FakeInfo } from '../fake-process.ts'
 import { createProcessGroup } from '../procs.ts'
+import type { ProbeApi } from './worker.ts'
 
 /**
  * `bun bench/probe/run.ts <workers> [entry | --bundled]`: process RSS per bot worker (after `Bun.gc(true)`, read
@@ -44,10 +45,10 @@ const vmRss = async () => {
 }
 const smol = process.env.PROBE_SMOL !== '0'
 const base = await vmRss()
-const workers = []
+const workers: Remote<ProbeApi>[] = []
 for (let i = 0; i < count; i++) {
   const w = new Worker(entry, { type: 'module', smol } as WorkerOptions)
-  const api = wrap<any>(w)
+  const api = wrap<ProbeApi>(w)
   workers.push(api)
   if (mode === 'login') {
     const r = await api.start({
@@ -66,7 +67,7 @@ for (let i = 0; i < count; i++) {
   } else await api.probe()
 }
 const after = await vmRss()
-const p = await workers[0].probe()
+const p = await workers[0]!.probe()
 const mb = (n: number) => (n / 1048576).toFixed(2)
 console.log(
   JSON.stringify({
@@ -77,6 +78,6 @@ console.log(
     heap: { size: mb(p.heapSize), cap: mb(p.heapCapacity), extra: mb(p.extraMemorySize), objects: p.objectCount },
   }),
 )
-if (process.env.PROBE_TYPES) console.log(p.types.map(([t, n]: [string, number]) => `${t}:${n}`).join(' '))
+if (process.env.PROBE_TYPES) console.log(p.types.map(([t, n]) => `${t}:${n}`).join(' '))
 await group.stopAll()
 process.exit(0)

@@ -22,4 +22,7 @@ const probe = async () => {
     types,
   }
 }
-expose({ start: (o: BotStartOptions) => api.start(o), probe, stop: () => api.stop() })
+const probeApi = { start: (o: BotStartOptions) => api.start(o), probe, stop: () => api.stop() }
+/** What bench/probe/run.ts calls; entries that never log in (partial.ts) expose probe() only. */
+export type ProbeApi = typeof probeApi
+expose(probeApi)
