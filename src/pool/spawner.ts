@@ -2,8 +2,8 @@ import type { BotWorkerApi, ResumeFallbackReason, WorkerPush } from '../contract
 import { AppError } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import { connectWorker, cutOff, type ConnectedWorker, type WorkerCall } from './remote.ts'
+import { workerEntry } from './worker-entry.ts'
 
-const WORKER_URL = new URL('../../workers/bot.worker.ts', import.meta.url)
 /** Refill the spare after a login's burst, not during it: spawning is CPU-bound on 2 cores (docs/facts.md). */
 const SPARE_REFILL_DELAY_MS = 50
 /** reset() is a GC and a few assignments; a worker slower than this is not one to hand to the next bot. */
@@ -59,6 +59,7 @@ export function createSpawner(settings: {
   hooks?: SpawnerHooks
 }): WorkerSpawner {
   const { hooks = {} } = settings
+  const entry = workerEntry() // the minified bundle when it is up to date (worker-entry.ts)
   const capacity = Math.max(settings.maxIdle, settings.spares)
   const idle: Slot[] = []
   const resetting = new Set<Slot>()
@@ -67,7 +68,7 @@ export function createSpawner(settings: {
 
   const spawn = (): Slot => {
     // smol: a smaller JS heap per worker; an idle bot measured 19.4 → 18.5 MB RSS with it
-    const worker = new Worker(WORKER_URL, { type: 'module', smol: true })
+    const worker = new Worker(entry, { type: 'module', smol: true })
     // listeners go on before any await: a message sent before we listen is lost (docs/facts.md)
     const connected = connectWorker(worker, settings.rpcTimeoutMs)
     const slot: Slot = { connected, route: ignore, onExit: ignore, served: 0 }
