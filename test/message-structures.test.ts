@@ -2,8 +2,8 @@ import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { Events, type Client } from 'discord.js'
 import { GatewayIntentBits } from 'discord-api-types/v10'
 import { startFakeDiscord, type FakeDiscord } from '../fake-discord/index.ts'
-import { createClient, loginUntilReady } from '../workers/client.ts'
 import { skipMessageStructures } from '../workers/message-structures.ts'
+import { loggedInClient } from './support/discord-client.ts'
 import { waitFor } from './support/stack.ts'
 
 // A worker reads MESSAGE_CREATE raw (its message cache, the forwarded events); discord.js's Message built from
@@ -14,22 +14,17 @@ const raw: string[] = []
 let built = 0
 beforeAll(async () => {
   discord = await startFakeDiscord({ port: 0 })
-  const created = createClient({
-    apiUrl: discord.apiUrl,
-    intents: GatewayIntentBits.Guilds | GatewayIntentBits.GuildMessages | GatewayIntentBits.MessageContent,
-    requestDeadlineMs: 5_000,
+  const intents = GatewayIntentBits.Guilds | GatewayIntentBits.GuildMessages | GatewayIntentBits.MessageContent
+  client = await loggedInClient(discord, intents, (created) => {
+    skipMessageStructures(created)
+    created.on(Events.MessageCreate, () => {
+      built += 1
+    })
+    // 'raw' is missing from discord.js's ClientEvents typings
+    ;(created as unknown as NodeJS.EventEmitter).on(Events.Raw, (packet: { t?: string; d?: { content?: string } }) => {
+      if (packet.t === 'MESSAGE_CREATE') raw.push(packet.d?.content ?? '')
+    })
   })
-  skipMessageStructures(created)
-  created.on(Events.MessageCreate, () => {
-    built += 1
-  })
-  // 'raw' is missing from discord.js's ClientEvents typings
-  ;(created as unknown as NodeJS.EventEmitter).on(Events.Raw, (packet: { t?: string; d?: { content?: string } }) => {
-    if (packet.t === 'MESSAGE_CREATE') raw.push(packet.d?.content ?? '')
-  })
-  const outcome = await loginUntilReady(created, discord.tokens.alpha, 15_000)
-  if (outcome.kind !== 'ready') throw new Error(`login: ${outcome.kind}`)
-  client = outcome.client
 })
 afterAll(async () => {
   await client?.destroy()
