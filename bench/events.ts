@@ -144,7 +144,7 @@ function startReceiver(onEvent: (body: string, arrived: number) => void) {
 }
 
 export async function runEventsBench(group: ProcessGroup, say: (line: string) => void, quick: boolean) {
-  const durationS = quick ? 3 : 10
+  const durationS = quick ? 1 : 10
   const fake = await group.start<FakeInfo>('fake-process.ts', [String(BOTS + 1)], { timeoutMs: 60_000 })
   // webhooks to the loopback receiver below: the address guard is for production
   const overrides = JSON.stringify({ ALLOW_PRIVATE_WEBHOOKS: '1' })

@@ -19,12 +19,13 @@ const say = (line: string) => process.stderr.write(`${line}\n`)
 const brief = (m: Measured) =>
   `${Math.round(m.rps)} req/s, p50 ${m.p50Ms.toFixed(2)} ms, p99 ${m.p99Ms.toFixed(2)} ms, ${m.non2xx + m.errors} failed, ${m.restPerRequest.toFixed(2)} REST/req, ${m.discord429} × 429`
 
-/** Every route at full speed, then the fixed offered rates, over the bots logged in so far. */
+/** Every route at full speed, then (unless `withFixedRates` is false: --quick) the fixed offered rates, over the bots logged in so far. */
 export async function measureDesign(
   ctx: BenchContext,
   name: string,
   url: string,
   logged: readonly Logged[],
+  withFixedRates = true,
 ): Promise<Omit<DesignStep, 'rssBytes' | 'rssPerBotBytes'>> {
   const max = {} as Record<Route, Measured>
   for (const route of ROUTES) {
@@ -32,7 +33,7 @@ export async function measureDesign(
     say(`  ${name} ${ROUTE_LABELS[route]}: ${brief(max[route])}`)
   }
   const fixed: Measured[] = []
-  for (const { route, ratePerSecond } of fixedRates(logged.length)) {
+  for (const { route, ratePerSecond } of withFixedRates ? fixedRates(logged.length) : []) {
     const measured = await measure(ctx, url, route, logged, ratePerSecond)
     fixed.push(measured)
     say(`  ${name} ${ROUTE_LABELS[route]} at ${ratePerSecond} req/s: ${brief(measured)}`)

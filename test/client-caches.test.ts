@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Events, type Client } from 'discord.js'
 import { GatewayIntentBits } from 'discord-api-types/v10'
 import { startFakeDiscord, type FakeDiscord } from '../fake-discord/index.ts'
-import { createClient, loginUntilReady } from '../workers/client.ts'
+import { loggedInClient } from './support/discord-client.ts'
 import { waitFor } from './support/stack.ts'
 
 // What an idle bot keeps is bounded by the guild's structure, not by its traffic or member count: the memory a
@@ -12,25 +12,20 @@ let client: Client<true>
 let seen = 0
 beforeAll(async () => {
   discord = await startFakeDiscord({ port: 0 })
-  const created = createClient({
-    apiUrl: discord.apiUrl,
-    // the service's default intents, presences added: small guilds then send every member and presence
-    intents:
-      GatewayIntentBits.Guilds |
-      GatewayIntentBits.GuildMembers |
-      GatewayIntentBits.GuildPresences |
-      GatewayIntentBits.GuildMessages |
-      GatewayIntentBits.MessageContent |
-      GatewayIntentBits.GuildMessageReactions |
-      GatewayIntentBits.GuildMessageTyping,
-    requestDeadlineMs: 5_000,
-  })
-  created.on(Events.MessageCreate, () => {
-    seen += 1
-  })
-  const outcome = await loginUntilReady(created, discord.tokens.alpha, 15_000)
-  if (outcome.kind !== 'ready') throw new Error(`login: ${outcome.kind}`)
-  client = outcome.client
+  // the service's default intents, presences added: small guilds then send every member and presence
+  const intents =
+    GatewayIntentBits.Guilds |
+    GatewayIntentBits.GuildMembers |
+    GatewayIntentBits.GuildPresences |
+    GatewayIntentBits.GuildMessages |
+    GatewayIntentBits.MessageContent |
+    GatewayIntentBits.GuildMessageReactions |
+    GatewayIntentBits.GuildMessageTyping
+  client = await loggedInClient(discord, intents, (created) =>
+    created.on(Events.MessageCreate, () => {
+      seen += 1
+    }),
+  )
 })
 afterAll(async () => {
   await client?.destroy()

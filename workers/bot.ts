@@ -17,6 +17,7 @@ import { MAX_GUILDS_TO_RESUME, readReadySnapshot, sessionKeepingStrategy } from 
 import { failure, guarded, guardedWithin, toFailure } from './failures.ts'
 import { createRestGuard } from './rest-guard.ts'
 import { createMessageCache, type MessageCache } from './message-cache.ts'
+import { skipMessageStructures } from './message-structures.ts'
 import { feedMessageCache } from './message-events.ts'
 import { forwardEvents } from './events.ts'
 import { pushCaches, serializeChannels, serializeGuilds } from './push.ts'
@@ -94,6 +95,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
         return keeping.build(manager)
       },
     })
+    skipMessageStructures(client)
     // from before login: a RESUME's replayed dispatches arrive before start() answers (events.ts)
     const stopForwarding = forwardEvents(client, push)
     // the session's last report (null: ended) still goes out while discord.js closes; nothing after

@@ -13,6 +13,7 @@ import {
   Snowflake,
   successHeader,
 } from '../schemas.ts'
+import { sendJsonTextAfterAwait } from '../after-await-body.ts'
 import { createRouter, nextLink, sendJsonText, unwrap } from './router.ts'
 
 const security = [{ session: [] }]
@@ -170,7 +171,7 @@ export function readRoutes(publicUrl: string | null) {
         const bot = c.get('bot')
         if (bot.cache.inGuild(guildId) === false) throw notInGuild()
         const page = unwrapInGuild(await bot.call((worker) => worker.listMembers(guildId, limit, after ?? null)))
-        return sendJsonText(c, page.body, nextLink(c.req.url, 'after', page.nextCursor, publicUrl))
+        return sendJsonTextAfterAwait(c, page.body, nextLink(c.req.url, 'after', page.nextCursor, publicUrl))
       })
       .openapi(messages, async (c) => {
         const { channelId, limit, before } = c.req.valid('query')
@@ -179,7 +180,9 @@ export function readRoutes(publicUrl: string | null) {
         const kept = before === undefined ? bot.cache.messages(channelId, limit) : null
         const page = kept ?? unwrap(await bot.call((worker) => worker.listMessages(channelId, limit, before ?? null)))
         if (!kept && before === undefined) bot.cache.keepMessages(channelId, page)
-        return sendJsonText(c, page.body, nextLink(c.req.url, 'before', page.nextCursor, publicUrl))
+        const link = nextLink(c.req.url, 'before', page.nextCursor, publicUrl)
+        // a kept page is answered on the request's tick; one from the worker came after an await
+        return kept ? sendJsonText(c, page.body, link) : sendJsonTextAfterAwait(c, page.body, link)
       })
   )
 }

@@ -1,0 +1,99 @@
+import { readdir } from 'node:fs/promises'
+import type { FakeInfo } from './fake-process.ts'
+import { loginAll } from './logins.ts'
+import type { NaiveInfo } from './naive/server.ts'
+import { createProcessGroup } from './procs.ts'
+import { measure, type BenchContext, type Logged, type Measured } from './scenarios.ts'
+import type { ServiceInfo } from './service-process.ts'
+
+/**
+ * `bun bench/sends.ts [bots=200] [repeats=3] [seconds=5]`: `POST /api/messages` at full speed, the service and the
+ * naive baseline taking turns in one run (repeated, for the spread), with where the CPU went per send: each
+ * process's threads read from /proc/<pid>/task/<tid>/stat before and after each run, grouped by thread name
+ * (the gateway's main thread, the bot workers, Bun's other threads) and the fake Discord's. Not part of
+ * `bun run bench`: it is the profile behind the send rows (README, Performance).
+ */
+const [bots = 200, repeats = 3, seconds = 5] = process.argv.slice(2).map(Number)
+const say = (line: string) => process.stderr.write(`${line}\n`)
+const TICK_MS = 10 // /proc's utime and stime count USER_HZ ticks: 100 per second on Linux
+
+type ThreadCpu = Map<string, { name: string; ms: number }>
+
+/** CPU time of every thread of a process, by thread id. */
+async function threadCpu(pid: number): Promise<ThreadCpu> {
+  const out: ThreadCpu = new Map()
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    const stat = await Bun.file(`/proc/${pid}/task/${tid}/stat`)
+      .text()
+      .catch(() => '')
+    const close = stat.lastIndexOf(')')
+    if (close < 0) continue
+    const name = stat.slice(stat.indexOf('(') + 1, close)
+    const fields = stat.slice(close + 2).split(' ') // fields from the 3rd on: state is [0], utime [11], stime [12]
+    out.set(tid, { name, ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS })
+  }
+  return out
+}
+
+/** CPU ms per thread group between two readings: the process's main thread, then the others by name. */
+function cpuByGroup(pid: number, before: ThreadCpu, after: ThreadCpu): Record<string, number> {
+  const groups: Record<string, number> = {}
+  for (const [tid, { name, ms }] of after) {
+    const group = tid === String(pid) ? 'main' : name
+    groups[group] = (groups[group] ?? 0) + ms - (before.get(tid)?.ms ?? 0)
+  }
+  return groups
+}
+
+const group = createProcessGroup()
+process.on('SIGINT', () => void group.stopAll().finally(() => process.exit(130)))
+try {
+  const fake = await group.start<FakeInfo>('fake-process.ts', [String(2 * bots)], { timeoutMs: 60_000 })
+  const service = await group.start<ServiceInfo>('service-process.ts', [fake.info.apiUrl, String(bots + 10)])
+  const naive = await group.start<NaiveInfo>('naive/server.ts', [fake.info.apiUrl])
+  const designs = {
+    ours: { child: service, pool: fake.info.bots.slice(0, bots) },
+    naive: { child: naive, pool: fake.info.bots.slice(bots) },
+  }
+  const logged: Record<'ours' | 'naive', Logged[]> = { ours: [], naive: [] }
+  for (const who of ['ours', 'naive'] as const) {
+    const { child, pool } = designs[who]
+    const run = await loginAll(
+      child.info.url,
+      pool.map((bot) => bot.token),
+      8,
+    )
+    logged[who] = pool.map((bot, i) => ({ bot, session: run.sessions[i] ?? '' }))
+    say(`${who}: ${bots} bots logged in in ${Math.round(run.wallMs)} ms`)
+  }
+  const ctx: BenchContext = { group, fakeUrl: fake.info.url, connections: 50, durationS: seconds, warmupS: 1 }
+  const rows: { who: string; m: Measured; cpu: Record<string, number>; fakeCpu: number }[] = []
+  for (let r = 0; r < repeats; r++) {
+    for (const who of ['ours', 'naive'] as const) {
+      const pid = designs[who].child.pid
+      // the counters bracket warm-up and run alike: divided by the measured run's requests, a slight overcount
+      const [before, fakeBefore] = await Promise.all([threadCpu(pid), threadCpu(fake.pid)])
+      const m = await measure(ctx, designs[who].child.info.url, 'send', logged[who])
+      const [after, fakeAfter] = await Promise.all([threadCpu(pid), threadCpu(fake.pid)])
+      const cpu = cpuByGroup(pid, before, after)
+      const fakeCpu = Object.values(cpuByGroup(fake.pid, fakeBefore, fakeAfter)).reduce((a, b) => a + b, 0)
+      rows.push({ who, m, cpu, fakeCpu })
+      const perSend = (ms: number) => ((1000 * ms) / Math.max(1, m.requests + ctx.warmupS * m.rps)).toFixed(0)
+      const threads = Object.entries(cpu)
+        .filter(([, ms]) => ms > 0)
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, ms]) => `${name} ${perSend(ms)}`)
+        .join(', ')
+      say(
+        `${who} run ${r + 1}: ${Math.round(m.rps)} req/s, p50 ${m.p50Ms.toFixed(1)} / p99 ${m.p99Ms.toFixed(1)} ms, ${m.non2xx + m.errors} failed, ${m.discord429} × 429, ${m.restPerRequest.toFixed(2)} REST/req; CPU µs per send: ${threads}; fake ${perSend(fakeCpu)}`,
+      )
+    }
+  }
+  const spread = (who: string) => {
+    const rps = rows.filter((row) => row.who === who).map((row) => Math.round(row.m.rps))
+    return `${Math.min(...rps)}–${Math.max(...rps)} (${rps.join(', ')})`
+  }
+  say(`\n${bots} bots, ${seconds} s runs: ours ${spread('ours')} req/s; naive ${spread('naive')} req/s`)
+} finally {
+  await group.stopAll()
+}
