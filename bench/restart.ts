@@ -44,7 +44,7 @@ const sum = (levels: Record<string, number>) => Object.values(levels).reduce((a,
 const countersOf = async (fakeUrl: string) => (await (await fetch(`${fakeUrl}/_control/counters`)).json()) as Counters
 
 /** The service from its own entry point; resolves with its URL once it listens. */
-async function startMain(group: ProcessGroup, env: Record<string, string>) {
+export async function startMain(group: ProcessGroup, env: Record<string, string>) {
   const child: Subprocess<'ignore', 'pipe', 'inherit'> = Bun.spawn([process.execPath, 'src/main.ts'], {
     cwd: ROOT,
     env: { ...Bun.env, ...SERVICE_ENV, ...env },

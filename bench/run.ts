@@ -4,6 +4,7 @@ import { throughputTool } from './load.ts'
 import { runLoginFlood, writeFloodResults } from './login-flood.ts'
 import { runEventsBench, writeEventsResults } from './events.ts'
 import { runRestartBench, writeRestartResults } from './restart.ts'
+import { runStoreBench, writeStoreResults } from './store.ts'
 import { loginAll, loginOneByOne } from './logins.ts'
 import type { NaiveInfo } from './naive/server.ts'
 import { measureMemory } from './memory.ts'
@@ -54,6 +55,8 @@ try {
     writeEventsResults(await runEventsBench(group, say, quick), quick)
     heading(`restart (fresh processes: ${quick ? 10 : 50} bots on SQLite, SIGTERM and start again)`)
     writeRestartResults(await runRestartBench(group, say, quick), quick)
+    heading('store (logins/s on SQLite vs memory; cached reads through HTTP, a service on each store)')
+    writeStoreResults(await runStoreBench(group, say, quick), quick)
     heading('done')
   }
 } finally {

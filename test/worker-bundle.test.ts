@@ -11,10 +11,12 @@ import { WORKER_SOURCE, workerEntry } from '../src/pool/worker-entry.ts'
 let discord: FakeDiscord
 let dir: string
 let bundle: string
+let bytecodeBundle: string
 beforeAll(async () => {
   discord = await startFakeDiscord({ port: 0 })
   dir = mkdtempSync(`${tmpdir()}/botvisor-bundle-`)
   bundle = (await buildWorker(`${dir}/bot.worker.js`)).path
+  bytecodeBundle = (await buildWorker(`${dir}/bot.worker.bytecode.js`, WORKER_SOURCE, { bytecode: true })).path
 })
 afterAll(async () => {
   await discord.stop()
@@ -56,6 +58,11 @@ describe('the bundled bot worker (scripts/build-worker.ts)', () => {
     expect(fromBundle.guilds.ok).toBe(true)
     expect(fromBundle.channels.ok).toBe(true)
     expect(fromBundle).toEqual(fromSource)
+  })
+
+  test('with bytecode (WORKER_BYTECODE=1): the bytecode is beside it, and it answers as the source does', async () => {
+    expect(await Bun.file(`${bytecodeBundle}.jsc`).exists()).toBe(true)
+    expect(await answersOf(bytecodeBundle)).toEqual(await answersOf(WORKER_SOURCE))
   })
 
   test('is what workers start from only while it is newer than every source it was built from', () => {

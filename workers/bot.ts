@@ -112,6 +112,10 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
     }
     try {
       client.rest.setToken(options.token)
+      // discord.js reads this too, but does not tell how many IDENTIFYs are left before it spends one; asked
+      // beside the snapshot's reads, not after them (one round trip less per RESUME)
+      const gatewayRead = client.rest.get(Routes.gatewayBot()) as Promise<RESTGetAPIGatewayBotResult>
+      gatewayRead.catch(() => {}) // awaited below; a rejection meanwhile must not count as unhandled (it kills the worker)
       if (options.resume) {
         // a RESUME spends no IDENTIFY; if Discord refuses it (op 9), @discordjs/ws identifies on its own
         // undefined: the reads failed (reported here); null: too many guilds to rebuild READY for
@@ -123,8 +127,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
         plan.snapshot = snapshot ?? null
         plan.resume = plan.snapshot ? options.resume : null
       }
-      // discord.js reads this too, but does not tell how many IDENTIFYs are left before it spends one
-      const gateway = (await client.rest.get(Routes.gatewayBot())) as RESTGetAPIGatewayBotResult
+      const gateway = await gatewayRead
       const limit = gateway.session_start_limit
       push({ botvisor: 'identifies', left: limit.remaining })
       if (!plan.resume && limit.remaining <= options.identifyReserve) {

@@ -101,6 +101,7 @@ export function createPool(deps: {
   const spawner = createSpawner({
     rpcTimeoutMs: config.RPC_TIMEOUT_MS,
     spares: config.WARM_SPARE_WORKERS,
+    bytecode: config.WORKER_BYTECODE,
     maxIdle: config.IDLE_WORKERS,
     maxHeapBytes: (config.WORKER_MAX_HEAP_MB * 1_048_576) / 2,
     hooks,

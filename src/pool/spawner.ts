@@ -2,7 +2,7 @@ import type { BotWorkerApi, ResumeFallbackReason, WorkerPush } from '../contract
 import { AppError } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import { connectWorker, cutOff, type ConnectedWorker, type WorkerCall } from './remote.ts'
-import { workerEntry } from './worker-entry.ts'
+import { BUNDLE_PATH, BYTECODE_BUNDLE_PATH, workerEntry } from './worker-entry.ts'
 
 /** Refill the spare after a login's burst, not during it: spawning is CPU-bound on 2 cores (docs/facts.md). */
 const SPARE_REFILL_DELAY_MS = 50
@@ -56,10 +56,13 @@ export function createSpawner(settings: {
   spares: number
   maxIdle: number
   maxHeapBytes: number
+  /** WORKER_BYTECODE: the bundle with JSC bytecode beside it, faster to start, bigger per bot. */
+  bytecode?: boolean
   hooks?: SpawnerHooks
 }): WorkerSpawner {
   const { hooks = {} } = settings
-  const entry = workerEntry() // the minified bundle when it is up to date (worker-entry.ts)
+  // the minified bundle when it is up to date (worker-entry.ts)
+  const entry = workerEntry(settings.bytecode ? BYTECODE_BUNDLE_PATH : BUNDLE_PATH)
   const capacity = Math.max(settings.maxIdle, settings.spares)
   const idle: Slot[] = []
   const resetting = new Set<Slot>()

@@ -5,6 +5,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const WORKER_SOURCE = `${ROOT}workers/bot.worker.ts`
 /** Written by scripts/build-worker.ts (npm install, npm start); git ignores node_modules. */
 export const BUNDLE_PATH = `${ROOT}node_modules/.cache/botvisor/bot.worker.js`
+/** The same code as CommonJS with its JSC bytecode (`….js.jsc`) beside it: WORKER_BYTECODE=1. */
+export const BYTECODE_BUNDLE_PATH = `${ROOT}node_modules/.cache/botvisor/bot.worker.bytecode.js`
 /** What the bundle is built from: the worker's code, the contract it imports, and the installed packages. */
 const INPUTS = ['workers', 'src', 'package-lock.json']
 
