@@ -67,7 +67,7 @@ describe('admin: sessions and bots', () => {
     expect(res.json).toEqual({ message: 'Session ended', sessionsEnded: 1 })
     expect((await stack.get('/api/guilds', revoked.sessionId)).status).toBe(401)
     await stream.until((r) => r.ended)
-    expect(stream.frames.at(-1)).toMatchObject({ event: 'session_ended' })
+    expect(stream.frames.at(-1)).toMatchObject({ event: 'session_ended', data: { reason: 'revoked' } })
     expect((await stack.get('/api/guilds', kept.sessionId)).status).toBe(200)
     expect(stack.service.pool.leases(botKeyOf(stack.discord.tokens.alpha))).toBe(1)
     expect((await adminCall('DELETE', `/admin/sessions/${handleOf(revoked.sessionId)}`)).status).toBe(404)

@@ -39,7 +39,7 @@ describe('SESSION_IDLE_TTL=1h, swept explicitly on a clock the test moves', () =
       expect(res.status).toBe(401)
     }
     await stream.until((r) => r.ended)
-    expect(stream.frames.at(-1)).toMatchObject({ event: 'session_ended' })
+    expect(stream.frames.at(-1)).toMatchObject({ event: 'session_ended', data: { reason: 'expired' } })
     // the leases went with the sessions: the bot logs out of Discord
     expect(stack.service.pool.leases(alphaKey)).toBe(0)
     await waitFor(() => stack.discord.counters().openConnections.alpha === 0 || undefined, { timeoutMs: 15_000 })

@@ -4,9 +4,12 @@ import type { EventType, PublishedEvent } from './types.ts'
 export type StreamFilter = { types: ReadonlySet<EventType> | null; guildId: string | null; channelId: string | null }
 
 /** Why a stream was ended by the service (the last frame names it). */
+/** Why a session's streams end: logout, an admin removing the bot or revoking the session, idle expiry, Discord revoking the token, shutdown. */
+export type SessionEndReason = 'logged_out' | 'bot_removed' | 'revoked' | 'expired' | 'token_revoked' | 'shutdown'
+
 export type StreamEnd =
   | { event: 'overflow'; data: { reason: string; maxBufferedBytes: number } }
-  | { event: 'session_ended'; data: { reason: 'logged_out' | 'bot_removed' | 'token_revoked' | 'shutdown' } }
+  | { event: 'session_ended'; data: { reason: SessionEndReason } }
 
 export type EventStream = {
   body: ReadableStream<Uint8Array>

@@ -1,14 +1,7 @@
+import type { SessionEndReason } from '../events/sse.ts'
 import type { Session, SessionStore } from './store.ts'
 
-export type SessionEnd = 'logged_out' | 'bot_removed'
-
-/**
- * The reason an event stream gives when its session expired or an admin revoked it. src/events/sse.ts (another
- * module's) knows no 'expired' or 'revoked' yet: until it does, the stream says the session was logged out,
- * which is what the client must do next either way (log in again).
- */
-const EXPIRED: SessionEnd = 'logged_out'
-const REVOKED: SessionEnd = 'logged_out'
+export type SessionEnd = Extract<SessionEndReason, 'logged_out' | 'bot_removed' | 'revoked' | 'expired'>
 
 /**
  * The store, telling `onEnded` about every session it removes: the one place a session ends, whichever route
@@ -38,12 +31,12 @@ export function notifyingEnded(
     },
     async deleteByHandle(handle) {
       const ended = await store.deleteByHandle(handle)
-      if (ended) onEnded([ended], REVOKED)
+      if (ended) onEnded([ended], 'revoked')
       return ended
     },
     async expireIdle(idleMs) {
       const ended = await store.expireIdle(idleMs)
-      if (ended.length > 0) onEnded(ended, EXPIRED)
+      if (ended.length > 0) onEnded(ended, 'expired')
       return ended
     },
   }

@@ -42,8 +42,9 @@ const streamEvents = createRoute({
     '(header, or `lastEventId`) to get what was missed from the bot’s last EVENT_BUFFER_SIZE events; when some are',
     'no longer held, an `event: gap` with `{"lastEventId","firstAvailableId"}` comes first. A comment line every',
     'SSE_KEEPALIVE_MS keeps proxies from closing it. A reader more than SSE_MAX_BUFFERED_BYTES behind gets a last',
-    '`event: overflow` and is cut off (reconnect with Last-Event-ID); when the session ends (logout, the bot removed,',
-    'its token revoked, shutdown) a last `event: session_ended` with `{"reason"}` closes the stream.',
+    '`event: overflow` and is cut off (reconnect with Last-Event-ID); when the session ends a last',
+    '`event: session_ended` with `{"reason"}` closes the stream: `logged_out`, `bot_removed`, `revoked` (by an admin),',
+    '`expired` (SESSION_IDLE_TTL), `token_revoked` (by Discord) or `shutdown`.',
   ].join(' '),
   security: [{ session: [] }],
   request: {
