@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
 import type { FakeInfo } from './fake-process.ts'
 import { loginAll, percentile } from './logins.ts'
-import { createProcessGroup, type ProcessGroup } from './procs.ts'
+import { runPhaseAlone, writePhaseResults } from './phase-files.ts'
+import type { ProcessGroup } from './procs.ts'
 import type { ServiceInfo } from './service-process.ts'
 
 /**
@@ -338,21 +338,7 @@ export function renderEventsTable(r: EventsResults): string {
 }
 
 export function writeEventsResults(results: EventsResults, quick = false) {
-  const dir = new URL(quick ? 'results/quick/' : 'results/', import.meta.url).pathname
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(`${dir}events.json`, `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`)
+  writePhaseResults('events', results, quick)
 }
 
-if (import.meta.main) {
-  const group = createProcessGroup()
-  const say = (line: string) => process.stderr.write(`${line}\n`)
-  const quick = process.argv.includes('--quick')
-  try {
-    say('live events')
-    const results = await runEventsBench(group, say, quick)
-    writeEventsResults(results, quick)
-    console.log(JSON.stringify(results))
-  } finally {
-    await group.stopAll()
-  }
-}
+if (import.meta.main) await runPhaseAlone('live events', runEventsBench, writeEventsResults)

@@ -1,8 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
 import { makeBotToken } from '../fake-discord/tokens.ts'
 import type { FakeInfo } from './fake-process.ts'
 import { percentile } from './logins.ts'
-import { createProcessGroup, type ProcessGroup } from './procs.ts'
+import { runPhaseAlone, writePhaseResults } from './phase-files.ts'
+import type { ProcessGroup } from './procs.ts'
 import type { Counters } from '../fake-discord/counters.ts'
 import type { ServiceInfo } from './service-process.ts'
 
@@ -157,21 +157,7 @@ export async function runLoginFlood(group: ProcessGroup, say: (line: string) => 
 
 /** bench/results/login-flood.json (results/quick/ for a --quick bench, which git ignores) */
 export function writeFloodResults(results: FloodResults, quick = false) {
-  const dir = new URL(quick ? 'results/quick/' : 'results/', import.meta.url).pathname
-  mkdirSync(dir, { recursive: true })
-  const text = JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)
-  writeFileSync(`${dir}login-flood.json`, `${text}\n`)
+  writePhaseResults('login-flood', results, quick)
 }
 
-if (import.meta.main) {
-  const group = createProcessGroup()
-  const say = (line: string) => process.stderr.write(`${line}\n`)
-  try {
-    say('login flood')
-    const results = await runLoginFlood(group, say)
-    writeFloodResults(results)
-    console.log(JSON.stringify(results))
-  } finally {
-    await group.stopAll()
-  }
-}
+if (import.meta.main) await runPhaseAlone('login flood', (group, say) => runLoginFlood(group, say), writeFloodResults)

@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import type { FakeInfo } from './fake-process.ts'
 import { loginAll } from './logins.ts'
-import { createProcessGroup, type ProcessGroup } from './procs.ts'
+import { runPhaseAlone, writePhaseResults } from './phase-files.ts'
+import type { ProcessGroup } from './procs.ts'
 
 /**
  * A restart with logged-in bots, as users run the service (`bun src/main.ts` on a SQLite DATA_DIR): SIGTERM, start
@@ -217,21 +218,7 @@ export async function runRestartBench(group: ProcessGroup, say: (line: string) =
 }
 
 export function writeRestartResults(results: RestartResults, quick = false) {
-  const dir = new URL(quick ? 'results/quick/' : 'results/', import.meta.url).pathname
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(`${dir}restart.json`, `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`)
+  writePhaseResults('restart', results, quick)
 }
 
-if (import.meta.main) {
-  const group = createProcessGroup()
-  const say = (line: string) => process.stderr.write(`${line}\n`)
-  const quick = process.argv.includes('--quick')
-  try {
-    say('restart')
-    const results = await runRestartBench(group, say, quick)
-    writeRestartResults(results, quick)
-    console.log(JSON.stringify(results))
-  } finally {
-    await group.stopAll()
-  }
-}
+if (import.meta.main) await runPhaseAlone('restart', runRestartBench, writeRestartResults)

@@ -10,7 +10,7 @@
  *   each, its own process), the same load on each, alternated so the box's load swings hit both alike.
  */
 import { Database } from 'bun:sqlite'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryStore } from '../src/store/memory.ts'
@@ -19,6 +19,7 @@ import type { Store } from '../src/store/types.ts'
 import type { FakeInfo } from './fake-process.ts'
 import { loginAll } from './logins.ts'
 import { createProcessGroup, type ProcessGroup } from './procs.ts'
+import { writePhaseResults } from './phase-files.ts'
 import { startMain } from './restart.ts'
 import { measure, type BenchContext } from './scenarios.ts'
 
@@ -229,9 +230,7 @@ export async function runStoreBench(group: ProcessGroup, say: (line: string) => 
 }
 
 export function writeStoreResults(results: Awaited<ReturnType<typeof runStoreBench>>, quick = false) {
-  const dir = new URL(quick ? 'results/quick/' : 'results/', import.meta.url).pathname
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(`${dir}store.json`, `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`)
+  writePhaseResults('store', results, quick)
 }
 
 if (import.meta.main) {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { botKeyOf } from '../src/pool/pool.ts'
 import { openSse } from './support/sse.ts'
 import { readMetric } from './support/metrics.ts'
-import { startStack, waitFor, type Stack } from './support/stack.ts'
+import { crashAndWait, startStack, type Stack } from './support/stack.ts'
 
 const CRASHES = 4
 
@@ -24,8 +23,6 @@ test('a fake user posting while the worker is killed again and again: the stream
   const { sessionId } = await stack.login(token)
   const reader = await openSse(stack.url, '/api/events?types=messageCreate,restarting,resumed,ready', sessionId)
   const before = stack.discord.counters()
-  const bot = stack.service.pool.get(botKeyOf(token))
-  if (!bot) throw new Error('the bot is not running')
 
   // the fake user posts continuously, one message per turn of the event loop, until told to stop
   const posted: string[] = []
@@ -43,15 +40,7 @@ test('a fake user posting while the worker is killed again and again: the stream
     // messages flowing before each crash: some forwarded and not yet in the session the gateway knows
     const seen = reader.of('messageCreate').length
     await reader.until((r) => r.of('messageCreate').length >= seen + 20)
-    const restarts = stack.service.pool.snapshot(bot.workerId)?.restarts ?? 0
-    await bot.call((worker) => worker.injectFault('exit'))
-    await waitFor(
-      () => {
-        const snapshot = stack.service.pool.snapshot(bot.workerId)
-        return snapshot && snapshot.restarts > restarts && snapshot.state === 'ready'
-      },
-      { timeoutMs: 15_000 },
-    )
+    await crashAndWait(stack, token)
   }
   const afterLastCrash = posted.length
   await reader.until((r) => r.of('messageCreate').length >= afterLastCrash)

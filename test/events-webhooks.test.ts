@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, expect, test } from 'bun:test'
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import { botKeyOf } from '../src/pool/pool.ts'
 import { openSse, type SseFrame, type SseReader } from './support/sse.ts'
-import { startStack, waitFor, type Stack } from './support/stack.ts'
+import { crashAndWait, startStack, waitFor, type Stack } from './support/stack.ts'
 
 /**
  * Live events end to end: the real service and the fake Discord, SSE readers and loopback webhook receivers side
@@ -178,8 +177,6 @@ test('across worker crashes a webhook gets each message exactly once, in order, 
   const reader = await sse()
   const receiver = startReceiver()
   await register(receiver)
-  const bot = stack.service.pool.get(botKeyOf(stack.discord.tokens.solo))
-  if (!bot) throw new Error('the bot is not running')
   const mine = tagged('crash-')
 
   // the fake user posts continuously, one message per turn of the event loop, until told to stop
@@ -203,15 +200,7 @@ test('across worker crashes a webhook gets each message exactly once, in order, 
     // messages flowing to both before each crash
     await reader.until((r) => mine.sse(r).length >= seen + 20)
     await waitFor(() => mine.hook(receiver).length >= seen + 20, { timeoutMs: 15_000 })
-    const restarts = stack.service.pool.snapshot(bot.workerId)?.restarts ?? 0
-    await bot.call((worker) => worker.injectFault('exit'))
-    await waitFor(
-      () => {
-        const snapshot = stack.service.pool.snapshot(bot.workerId)
-        return snapshot && snapshot.restarts > restarts && snapshot.state === 'ready'
-      },
-      { timeoutMs: 15_000 },
-    )
+    await crashAndWait(stack, stack.discord.tokens.solo)
   }
   posting = false
   await poster

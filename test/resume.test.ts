@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { botKeyOf } from '../src/pool/pool.ts'
-import { startStack, waitFor, type Stack } from './support/stack.ts'
+import { crashAndWait, startStack, type Stack } from './support/stack.ts'
 
 const HOOKS = {
   WORKER_TEST_HOOKS: '1',
@@ -18,18 +18,6 @@ afterAll(() => stack.stop())
 async function metric(s: Stack, series: string): Promise<number> {
   const line = (await s.get('/metrics')).text.split('\n').find((row) => row.startsWith(`${series} `))
   return line ? Number(line.split(' ')[1]) : 0
-}
-
-/** Crashes the bot's worker through the test hook and waits until a new worker serves it. */
-async function crashAndWait(s: Stack, token: string) {
-  const bot = s.service.pool.get(botKeyOf(token))!
-  const restarts = s.service.pool.snapshot(bot.workerId)!.restarts
-  await bot.call((worker) => worker.injectFault('exit'))
-  await waitFor(() => {
-    const snapshot = s.service.pool.snapshot(bot.workerId)
-    return snapshot && snapshot.restarts > restarts && snapshot.state === 'ready' ? snapshot : undefined
-  })
-  return s.service.pool.snapshot(bot.workerId)!
 }
 
 describe('a crash restart that cannot RESUME says why and counts it', () => {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
 import { loadConfig } from '../../src/config.ts'
 import { createLogger } from '../../src/log.ts'
+import { botKeyOf } from '../../src/pool/pool.ts'
 import { startService, type Service } from '../../src/service.ts'
 import { startFakeDiscord, type FakeDiscord } from '../../fake-discord/index.ts'
 import { expectDocumented } from './openapi-check.ts'
@@ -184,6 +185,24 @@ export async function waitFor<T>(
     await Bun.sleep(Math.min(intervalMs, Math.max(0, deadline - Date.now())))
   }
   throw lastError instanceof Error ? lastError : new Error(`condition not met within ${timeoutMs} ms`)
+}
+
+/**
+ * Crashes the bot's worker through the test hook (WORKER_TEST_HOOKS=1, the `exit` fault) and waits until a new
+ * worker serves it; returns that worker's snapshot.
+ */
+export async function crashAndWait(s: Stack, token: string, timeoutMs = 15_000) {
+  const bot = s.service.pool.get(botKeyOf(token))
+  if (!bot) throw new Error('the bot is not running')
+  const restarts = s.service.pool.snapshot(bot.workerId)?.restarts ?? 0
+  await bot.call((worker) => worker.injectFault('exit'))
+  return waitFor(
+    () => {
+      const snapshot = s.service.pool.snapshot(bot.workerId)
+      return snapshot && snapshot.restarts > restarts && snapshot.state === 'ready' ? snapshot : undefined
+    },
+    { timeoutMs },
+  )
 }
 
 /** A `before` past every snowflake: the read returns the newest messages but skips the worker's cache, so it reaches Discord. */
