@@ -1,5 +1,6 @@
 import type { FakeInfo } from './fake-process.ts'
 import { loginAll, percentile } from './logins.ts'
+import { readSseFrames } from './sse-frames.ts'
 import { runPhaseAlone, writePhaseResults } from './phase-files.ts'
 import type { ProcessGroup } from './procs.ts'
 import type { ServiceInfo } from './service-process.ts'
@@ -58,25 +59,9 @@ async function readEvents(url: string, sessionId: string, onFrame: (frame: Frame
     signal: abort.signal,
   })
   if (res.status !== 200 || !res.body) throw new Error(`GET /api/events answered ${res.status}`)
-  const body = res.body.getReader()
-  void (async () => {
-    const decoder = new TextDecoder()
-    let text = ''
-    try {
-      for (let chunk = await body.read(); !chunk.done; chunk = await body.read()) {
-        text += decoder.decode(chunk.value, { stream: true })
-        for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
-          const block = text.slice(0, end)
-          text = text.slice(end + 2)
-          const event = /^event: (.*)$/m.exec(block)?.[1]
-          const data = /^data: (.*)$/m.exec(block)?.[1]
-          if (event && data) onFrame({ event, data })
-        }
-      }
-    } catch {
-      // aborted: the bench is done with it
-    }
-  })()
+  void readSseFrames(res.body, ({ event, data }) => {
+    if (event && data) onFrame({ event, data })
+  })
   return () => abort.abort()
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import type { FakeInfo } from './fake-process.ts'
 import { loginAll } from './logins.ts'
+import { readSseFrames } from './sse-frames.ts'
 import { runPhaseAlone, writePhaseResults } from './phase-files.ts'
 import type { ProcessGroup } from './procs.ts'
 
@@ -80,29 +81,13 @@ async function openStream(url: string, sessionId: string, lastId: string | null)
   const res = await fetch(`${url}/api/events?types=messageCreate`, { headers, signal: abort.signal })
   if (res.status !== 200 || !res.body) throw new Error(`GET /api/events answered ${res.status}`)
   const stream: Stream = { contents: [], lastId: lastId ?? '', ended: false, stop: () => abort.abort() }
-  const body = res.body.getReader()
-  void (async () => {
-    const decoder = new TextDecoder()
-    let text = ''
-    try {
-      for (let chunk = await body.read(); !chunk.done; chunk = await body.read()) {
-        text += decoder.decode(chunk.value, { stream: true })
-        for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
-          const block = text.slice(0, end)
-          text = text.slice(end + 2)
-          const id = /^id: (.*)$/m.exec(block)?.[1]
-          const data = /^data: (.*)$/m.exec(block)?.[1]
-          if (/^event: messageCreate$/m.test(block) && id && data) {
-            stream.contents.push((JSON.parse(data) as { data: { content: string } }).data.content)
-            stream.lastId = id
-          }
-        }
-      }
-    } catch {
-      // aborted: done with it
-    }
+  void readSseFrames(res.body, ({ id, event, data }) => {
+    if (event !== 'messageCreate' || !id || !data) return
+    stream.contents.push((JSON.parse(data) as { data: { content: string } }).data.content)
+    stream.lastId = id
+  }).then(() => {
     stream.ended = true
-  })()
+  })
   return stream
 }
 
