@@ -1,8 +1,8 @@
-// Heap kept by N calls through connectWorker (src/pool/remote.ts) to a live worker, after a full GC:
+// Heap kept by N calls through a bot's connection (src/pool/remote.ts) to a live worker, after a full GC:
 // small objects (stats) and ~10 KB bodies (listGuilds) from the test fixture worker.
 // Usage: bun bench/rpc-retention.ts [calls=20000]
 import type { BotWorkerApi } from '../src/contract.ts'
-import { connectWorker } from '../src/pool/remote.ts'
+import { watchThread } from '../src/pool/remote.ts'
 
 const calls = Number(process.argv[2] ?? 20_000)
 const fixture = new URL('../test/fixtures/remote-worker.ts', import.meta.url)
@@ -13,7 +13,7 @@ const heapAfterGc = () => {
 const mb = (bytes: number) => (bytes / 1_048_576).toFixed(1)
 
 async function measure(name: string, use: (bot: BotWorkerApi) => Promise<unknown>) {
-  const worker = connectWorker(new Worker(fixture, { type: 'module' }), 30_000)
+  const worker = watchThread(new Worker(fixture, { type: 'module' })).attach(30_000)
   await worker.call(use) // the worker is up; its module and Comlink's are loaded
   const before = heapAfterGc()
   for (let i = 0; i < calls; i++) await worker.call(use)

@@ -72,6 +72,10 @@ const EnvSchema = z.object({
     .enum(['0', '1'])
     .default('0')
     .transform((flag) => flag === '1'),
+  // Bots sharing one worker thread. 1: a thread per bot, so one bot's crash, hang or load never touches another.
+  // N > 1: N discord.js clients per thread (the code loaded once per thread is ~90 % of a bot's memory: 2.6 MB per
+  // bot at 10 instead of 18 MB, docs/facts.md), and a crash or hang there restarts all N (each RESUMEs).
+  BOTS_PER_WORKER: z.coerce.number().int().min(1).max(100).default(1),
   // Workers whose bot logged out cleanly, kept (reset) for the next login instead of terminated: Bun leaks
   // some memory per Worker created (docs/facts.md). 0: terminate every one.
   IDLE_WORKERS: z.coerce.number().int().min(0).max(64).default(2),
@@ -92,7 +96,8 @@ const EnvSchema = z.object({
   RESTART_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
   HEALTH_CHECK_INTERVAL_MS: positiveMs(5_000),
   HEALTH_CHECK_TIMEOUT_MS: positiveMs(2_000),
-  // A worker whose JS heap passes this (its own report, each second) is recycled (like pm2's max_memory_restart).
+  // A worker whose JS heap passes this (its own report, each second) is recycled (like pm2's max_memory_restart);
+  // per bot: a thread hosting BOTS_PER_WORKER bots may hold that many times this.
   WORKER_MAX_HEAP_MB: z.coerce.number().int().min(16).max(65_536).default(512),
   // Automatic restarts refuse to IDENTIFY when Discord says this few (or fewer) are left today.
   IDENTIFY_RESERVE: z.coerce.number().int().min(0).max(1000).default(10),

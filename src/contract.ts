@@ -208,6 +208,15 @@ export type ResumeFallbackReason = 'too_many_guilds' | 'snapshot_failed' | 'refu
 export const isWorkerPush = (data: unknown): data is WorkerPush =>
   typeof data === 'object' && data !== null && 'botvisor' in data
 
+/**
+ * The one message the gateway posts to a worker thread itself: a bot moves in. The thread serves that bot's
+ * BotWorkerApi on `port` (Comlink) and pushes its WorkerPush messages back on it; closing the port moves it out.
+ * A thread holds 1 bot (BOTS_PER_WORKER=1, full isolation) or several (README, "Packed workers").
+ */
+export type BotAttach = { botvisor: 'attach'; port: MessagePort }
+export const isBotAttach = (data: unknown): data is BotAttach =>
+  typeof data === 'object' && data !== null && (data as { botvisor?: unknown }).botvisor === 'attach'
+
 export type TestFault = 'throw' | 'reject' | 'exit' | 'hang' | 'grow'
 
 export interface BotWorkerApi {

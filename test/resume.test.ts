@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { botKeyOf } from '../src/pool/pool.ts'
 import { crashAndWait, startStack, type Stack } from './support/stack.ts'
+import { readMetric } from './support/metrics.ts'
 
 const HOOKS = {
   WORKER_TEST_HOOKS: '1',
@@ -15,10 +16,7 @@ beforeAll(async () => {
 })
 afterAll(() => stack.stop())
 
-async function metric(s: Stack, series: string): Promise<number> {
-  const line = (await s.get('/metrics')).text.split('\n').find((row) => row.startsWith(`${series} `))
-  return line ? Number(line.split(' ')[1]) : 0
-}
+const metric = readMetric
 
 describe('a crash restart that cannot RESUME says why and counts it', () => {
   test('Discord failing the REST reads READY is rebuilt from: IDENTIFY, a warning from the worker bound to it, resume_fallbacks_total{reason}', async () => {

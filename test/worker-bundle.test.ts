@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { wrap } from 'comlink'
 import { GatewayIntentBits } from 'discord-api-types/v10'
 import { startFakeDiscord, type FakeDiscord } from '../fake-discord/index.ts'
 import { buildWorker } from '../scripts/build-worker.ts'
-import type { BotStartOptions, BotWorkerApi } from '../src/contract.ts'
+import type { BotStartOptions } from '../src/contract.ts'
+import { watchThread } from '../src/pool/remote.ts'
 import { WORKER_SOURCE, workerEntry } from '../src/pool/worker-entry.ts'
 
 let discord: FakeDiscord
@@ -25,8 +25,8 @@ afterAll(async () => {
 
 /** What one worker answers for alpha: its identity, guilds and channels, and how many modules it loaded. */
 async function answersOf(entry: string) {
-  const worker = new Worker(entry, { type: 'module', smol: true })
-  const bot = wrap<BotWorkerApi>(worker)
+  const thread = watchThread(new Worker(entry, { type: 'module', smol: true }))
+  const { call } = thread.attach(20_000)
   try {
     const options: BotStartOptions = {
       token: discord.tokens.alpha,
@@ -40,14 +40,14 @@ async function answersOf(entry: string) {
       refusalCacheMs: 0,
       testHooks: false,
     }
-    const started = await bot.start(options)
+    const started = await call((bot) => bot.start(options))
     if (!started.ok) throw new Error(`start failed: ${started.detail}`)
-    const guilds = await bot.listGuilds()
-    const channels = await bot.listChannels(discord.world.ids.bigGuild)
-    await bot.stop()
+    const guilds = await call((bot) => bot.listGuilds())
+    const channels = await call((bot) => bot.listChannels(discord.world.ids.bigGuild))
+    await call((bot) => bot.stop())
     return { identity: { ...started.value, identifiesLeft: 0 }, guilds, channels }
   } finally {
-    worker.terminate()
+    thread.terminate()
   }
 }
 

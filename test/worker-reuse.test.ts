@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { botKeyOf } from '../src/pool/pool.ts'
 import { startStack, waitFor, type Stack } from './support/stack.ts'
+import { readMetric } from './support/metrics.ts'
 
 let stack: Stack
 beforeAll(async () => {
@@ -15,11 +16,7 @@ beforeAll(async () => {
 })
 afterAll(() => stack.stop())
 
-async function metric(name: string): Promise<number> {
-  const text = (await stack.get('/metrics')).text
-  const line = text.split('\n').find((row) => row.startsWith(`${name} `))
-  return line ? Number(line.split(' ')[1]) : 0
-}
+const metric = (series: string) => readMetric(stack, series)
 const idle = () => stack.service.pool.idleWorkers()
 
 /** Login, then wait for the spare the login used to be replaced, so every count below is settled. */

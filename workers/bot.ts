@@ -48,10 +48,11 @@ type Running = {
 }
 
 /**
- * Everything one worker does for its bot: one discord.js client, created by start(). After stop() and a clean
- * reset() the same worker may start() another bot: every per-bot value lives in this closure, none in modules.
+ * Everything a worker does for one bot: one discord.js client, created by start(). Every per-bot value lives in
+ * this closure, none in modules: bots hosted by one thread, or one after another, share nothing but code.
+ * `calls` is where this bot's calls arrive (its MessagePort), for the 'hang' test fault.
  */
-export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi {
+export function createBotApi(push: (message: WorkerPush) => void, calls: EventTarget): BotWorkerApi {
   let running: Running | undefined
   let testHooks = false
   let token: string | undefined
@@ -158,7 +159,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
     testHooks = options.testHooks
     token = options.token
     callDeadlineMs = discordDeadlineMs(options.requestDeadlineMs)
-    if (testHooks && options.startFault) breakOnPurpose(options.startFault)
+    if (testHooks && options.startFault) breakOnPurpose(options.startFault, calls)
     try {
       let intents = options.intents
       let outcome = await login(options, intents)
@@ -336,7 +337,7 @@ export function createBotApi(push: (message: WorkerPush) => void): BotWorkerApi 
     },
     async injectFault(fault: TestFault) {
       if (!testHooks) return failure(403, 0, 'test hooks are disabled')
-      breakOnPurpose(fault)
+      breakOnPurpose(fault, calls)
       return { ok: true, value: null }
     },
   }

@@ -7,8 +7,11 @@ export const dropGrown = () => {
   grown.length = 0
 }
 
-/** Only with WORKER_TEST_HOOKS=1: breaks the worker in the named way, for real. */
-export function breakOnPurpose(fault: TestFault): void {
+/**
+ * Only with WORKER_TEST_HOOKS=1: breaks the worker in the named way, for real. A thread hosting several bots
+ * breaks for all of them, as it would in production. `calls`: where the bot's calls arrive.
+ */
+export function breakOnPurpose(fault: TestFault, calls: EventTarget): void {
   switch (fault) {
     case 'throw':
       setTimeout(() => {
@@ -29,7 +32,7 @@ export function breakOnPurpose(fault: TestFault): void {
           // spin forever: the worker stops answering, the gateway must not notice
         }
       }
-      self.addEventListener('message', spin, { once: true })
+      calls.addEventListener('message', spin, { once: true })
       setTimeout(spin)
       return
     }

@@ -4,7 +4,7 @@ import type { BotStartOptions, WorkerPush } from '../../src/contract.ts'
 import { createBotApi } from '../../workers/bot.ts'
 
 /** The bot worker's api plus a look inside: what the JS heap holds after a full GC. */
-const api = createBotApi((_message: WorkerPush) => {})
+const api = createBotApi((_message: WorkerPush) => {}, self)
 const probe = async () => {
   Bun.gc(true)
   const stats = heapStats()

@@ -103,7 +103,7 @@ export const lifecycleSettings = (c: Config): LifecycleSettings => ({
     backoffMaxMs: c.RESTART_BACKOFF_MAX_MS,
     stableAfterMs: c.RESTART_STABLE_MS,
   },
-  maxHeapBytes: c.WORKER_MAX_HEAP_MB * 1_048_576,
+  maxHeapBytes: c.WORKER_MAX_HEAP_MB * 1_048_576 * c.BOTS_PER_WORKER,
   healthCheckTimeoutMs: c.HEALTH_CHECK_TIMEOUT_MS,
 })
 /** What the world supplies with each event: the time, and a roll in [0, 1] for the restart jitter. */

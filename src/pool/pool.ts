@@ -104,6 +104,7 @@ export function createPool(deps: {
     bytecode: config.WORKER_BYTECODE,
     maxIdle: config.IDLE_WORKERS,
     maxHeapBytes: (config.WORKER_MAX_HEAP_MB * 1_048_576) / 2,
+    botsPerWorker: config.BOTS_PER_WORKER,
     hooks,
   })
   const byWorkerId = (workerId: string) => bots().find((bot) => bot.workerId === workerId)

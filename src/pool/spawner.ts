@@ -1,7 +1,7 @@
 import type { BotWorkerApi, ResumeFallbackReason, WorkerPush } from '../contract.ts'
 import { AppError } from '../errors.ts'
 import type { Logger } from '../log.ts'
-import { connectWorker, cutOff, type ConnectedWorker, type WorkerCall } from './remote.ts'
+import { cutOff, watchThread, type ConnectedWorker, type WorkerCall, type WorkerThread } from './remote.ts'
 import { BUNDLE_PATH, BYTECODE_BUNDLE_PATH, workerEntry } from './worker-entry.ts'
 
 /** Refill the spare after a login's burst, not during it: spawning is CPU-bound on 2 cores (docs/facts.md). */
@@ -10,7 +10,7 @@ const SPARE_REFILL_DELAY_MS = 50
 const RESET_DEADLINE_MS = 2_000
 
 /** A worker lent to one bot. Once given back or terminated, this handle is dead to its bot, whatever the thread does next. */
-export type LentWorker = ConnectedWorker & {
+export type LentWorker = Omit<ConnectedWorker, 'detach'> & {
   /**
    * The bot stopped cleanly: the spawner resets the worker and keeps it idle for the next login, or ends it.
    * Settles once that is decided, so a login right after a logout finds the worker idle. Never rejects.
@@ -33,75 +33,114 @@ export type WorkerSpawner = {
   stop(): void
 }
 
-type Slot = {
-  connected: ConnectedWorker
-  /** Where the thread's pushes go: the current lease, or nowhere while idle. */
-  route: (push: WorkerPush) => void
-  /** Ends the current lease when the thread dies under it. */
-  onExit: (why: string) => void
+/** A worker thread and the bots it hosts now. */
+type Host = {
+  thread: WorkerThread
+  tenants: number
+  /** Bots it has hosted, for the reuse count. */
   served: number
+  /** Something of a bot that left may remain (an unclean reset, a heap over the mark): no new bots, ends when empty. */
+  draining: boolean
 }
 
 const ignore = () => {}
 
 /**
- * Spawns bot workers and keeps up to `maxIdle` of them idle for reuse: Bun leaks some memory per Worker
- * created (docs/facts.md; issue 10 measured +70 MB RSS over 750 login/logout cycles), and a reused worker
- * also skips the ~200 ms cold start. A worker is reused only after its bot stopped cleanly and reset()
- * reported nothing left behind; crashed, hung, recycled or unclean workers are terminated by their bot.
- * With `spares` 1, one worker is spawned ahead whenever none is idle.
+ * Spawns bot worker threads, each hosting up to `botsPerWorker` bots (1: a thread per bot), and keeps up to
+ * `maxIdle` empty ones for reuse: Bun leaks some memory per Worker created (docs/facts.md; issue 10 measured
+ * +70 MB RSS over 750 login/logout cycles), and a reused worker also skips the ~200 ms cold start. A bot leaves
+ * its thread for good only after it stopped cleanly and reset() reported nothing left behind; crashed, hung,
+ * recycled or unclean threads are terminated. With `spares` 1, a thread is spawned ahead whenever no thread
+ * has room for the next login.
  */
 export function createSpawner(settings: {
   rpcTimeoutMs: number
   spares: number
   maxIdle: number
+  /** What one bot's thread may keep on the heap after a full GC to host the next bot. */
   maxHeapBytes: number
+  /** BOTS_PER_WORKER: bots sharing one thread (one discord.js code load); a crash or hang there hits them all. */
+  botsPerWorker?: number
   /** WORKER_BYTECODE: the bundle with JSC bytecode beside it, faster to start, bigger per bot. */
   bytecode?: boolean
   hooks?: SpawnerHooks
 }): WorkerSpawner {
-  const { hooks = {} } = settings
+  const { hooks = {}, botsPerWorker = 1 } = settings
   // the minified bundle when it is up to date (worker-entry.ts)
   const entry = workerEntry(settings.bytecode ? BYTECODE_BUNDLE_PATH : BUNDLE_PATH)
   const capacity = Math.max(settings.maxIdle, settings.spares)
-  const idle: Slot[] = []
-  const resetting = new Set<Slot>()
+  /** Empty threads, the most recently used last. */
+  const idle: Host[] = []
+  /** Threads hosting fewer bots than they may: the next login joins one of these first. */
+  const withRoom = new Set<Host>()
+  const hosts = new Set<Host>()
   let refill: ReturnType<typeof setTimeout> | undefined
   let stopped = false
 
-  const spawn = (): Slot => {
+  const spawn = (): Host => {
     // smol: a smaller JS heap per worker; an idle bot measured 19.4 → 18.5 MB RSS with it
-    const worker = new Worker(entry, { type: 'module', smol: true })
-    // listeners go on before any await: a message sent before we listen is lost (docs/facts.md)
-    const connected = connectWorker(worker, settings.rpcTimeoutMs)
-    const slot: Slot = { connected, route: ignore, onExit: ignore, served: 0 }
-    connected.onPush((push) => slot.route(push))
-    void connected.exited.then((why) => slot.onExit(why)) // settles once per thread, never rejects
+    const thread = watchThread(new Worker(entry, { type: 'module', smol: true }))
+    const host: Host = { thread, tenants: 0, served: 0, draining: false }
+    hosts.add(host)
+    void thread.exited.then(() => {
+      hosts.delete(host)
+      withRoom.delete(host)
+    })
     hooks.onSpawn?.()
-    return slot
+    return host
   }
 
+  const hasRoom = (host: Host) =>
+    host.thread.isAlive() && !host.draining && host.tenants > 0 && host.tenants < botsPerWorker
+
   function scheduleSpare() {
-    if (settings.spares === 0 || refill !== undefined || stopped || idle.length > 0) return
+    if (settings.spares === 0 || refill !== undefined || stopped || idle.length > 0 || withRoom.size > 0) return
     refill = setTimeout(() => {
       refill = undefined
-      if (!stopped && idle.length === 0) idle.push(spawn())
+      if (!stopped && idle.length === 0 && withRoom.size === 0) idle.push(spawn())
     }, SPARE_REFILL_DELAY_MS)
   }
 
-  async function recycle(slot: Slot) {
-    if (stopped || !slot.connected.isAlive() || idle.length + resetting.size >= capacity)
-      return slot.connected.terminate()
-    resetting.add(slot)
-    const result = await slot.connected.call((bot) => bot.reset(), RESET_DEADLINE_MS).catch(() => undefined)
-    resetting.delete(slot)
-    const reusable = result?.clean === true && result.heapUsedBytes < settings.maxHeapBytes
-    if (!reusable || stopped || !slot.connected.isAlive() || idle.length >= capacity) return slot.connected.terminate()
-    idle.push(slot)
+  /** The next login's thread: one with room first (packing is the point of sharing), then an empty one, else a new one. */
+  function pick(): Host {
+    for (const host of withRoom) {
+      if (hasRoom(host)) return host
+      withRoom.delete(host)
+    }
+    let host = idle.pop() // the most recently used: its pages are still warm
+    while (host && !host.thread.isAlive()) host = idle.pop()
+    if (host && host.served > 0) hooks.onReuse?.()
+    return host ?? spawn()
   }
 
-  function lend(slot: Slot, log: () => Logger): LentWorker {
-    const { connected } = slot
+  /** The bot on `connected` stopped: it moves out after a clean reset; the thread waits for the next, or ends. */
+  async function moveOut(host: Host, connected: ConnectedWorker) {
+    const result =
+      stopped || !connected.isAlive()
+        ? undefined
+        : await connected.call((bot) => bot.reset(), RESET_DEADLINE_MS).catch(() => undefined)
+    host.tenants -= 1
+    if (result?.clean !== true || result.heapUsedBytes >= settings.maxHeapBytes * Math.max(1, host.tenants)) {
+      host.draining = true
+    }
+    if (host.tenants > 0 && !host.draining) {
+      connected.detach()
+      withRoom.add(host)
+      return
+    }
+    if (host.tenants > 0) return connected.detach() // its other bots keep it until they go
+    withRoom.delete(host)
+    if (stopped || host.draining || !host.thread.isAlive() || idle.length >= capacity) return host.thread.terminate()
+    connected.detach()
+    idle.push(host)
+  }
+
+  function lend(host: Host, log: () => Logger): LentWorker {
+    const connected = host.thread.attach(settings.rpcTimeoutMs)
+    host.tenants += 1
+    host.served += 1
+    if (hasRoom(host)) withRoom.add(host)
+    else withRoom.delete(host)
     let lent = true
     let onPush: (push: WorkerPush) => void = ignore
     const { promise: exited, resolve: markExited } = Promise.withResolvers<string>()
@@ -109,26 +148,25 @@ export function createSpawner(settings: {
       cause: 'handed back',
       headers: { 'Retry-After': '1' },
     })
-    const end = (why: string) => {
-      lent = false
-      slot.route = ignore
-      slot.onExit = ignore
-      onPush = ignore
-      markExited(why)
-    }
-    slot.route = (push) => {
+    connected.onPush((push) => {
       switch (push.botvisor) {
-        case 'log':
+        case 'log': // the port is this bot's alone: what reset() says after a logout still belongs to its log
           return log()[push.level](push.fields, push.msg)
         case 'resume_fallback': // the worker logged it; this is the count
           return hooks.onResumeFallback?.(push.reason)
         default:
           return onPush(push)
       }
-    }
-    slot.onExit = end
+    })
+    // the thread ended under the bot (crash, terminate): settles once, never rejects
+    void connected.exited.then((why) => {
+      if (!lent) return // handed back: giveBack settles `exited` once the thread is decided
+      lent = false
+      onPush = ignore
+      markExited(why)
+    })
     // Calls still in flight when the worker is handed back fail at once, as they would if it were terminated:
-    // their bot is gone, and the answer would come from a worker that now serves no one or another bot.
+    // their bot is gone, and an answer would come from a bot that no longer exists.
     const inFlight = new Set<(err: AppError) => void>()
     const call: WorkerCall = <T>(use: (bot: BotWorkerApi) => Promise<T>, deadlineMs?: number) => {
       if (!lent) return Promise.reject(handedBack)
@@ -155,18 +193,12 @@ export function createSpawner(settings: {
         if (!lent) return
         lent = false
         onPush = ignore
-        slot.onExit = ignore
         if (inFlight.size > 0) {
           const cut = cutOff('handed back')
           for (const reject of inFlight) reject(cut)
         }
-        // what reset() has to say still belongs to this bot's log; the next take() replaces the route
-        const last = log()
-        slot.route = (push) => {
-          if (push.botvisor === 'log') last[push.level](push.fields, push.msg)
-        }
-        await recycle(slot) // recycle ends the worker itself on any doubt; it never rejects
-        // only now is the worker gone for its bot: a logout that waits for it finds the worker idle (or ended)
+        await moveOut(host, connected) // ends the thread itself on any doubt; never rejects
+        // only now is the worker gone for its bot: a logout that waits for it finds the thread idle (or ended)
         markExited('handed back for reuse')
       },
     }
@@ -175,19 +207,17 @@ export function createSpawner(settings: {
   if (settings.spares > 0) idle.push(spawn())
   return {
     take(log) {
-      let slot = idle.pop() // the most recently used: its pages are still warm
-      while (slot && !slot.connected.isAlive()) slot = idle.pop()
-      if (slot && slot.served > 0) hooks.onReuse?.()
-      slot ??= spawn()
-      slot.served += 1
+      const lent = lend(pick(), log)
       scheduleSpare()
-      return lend(slot, log)
+      return lent
     },
     idleCount: () => idle.length,
     stop() {
       stopped = true
       clearTimeout(refill)
-      for (const slot of [...idle.splice(0), ...resetting]) slot.connected.terminate()
+      // threads still hosting bots end with them: each bot stops or terminates its own
+      for (const host of hosts) if (host.tenants === 0) host.thread.terminate()
+      idle.length = 0
     },
   }
 }
