@@ -58,10 +58,10 @@ export function throughputChart(r: BenchResults): string {
   })
 }
 
-/** Process RSS (left) and RSS per bot above the empty process (right), both designs. */
+/** Process RSS (left) and RSS per bot above the empty process (right): both designs, and the packed service. */
 export function memoryChart(r: BenchResults): string {
   const steps = r.ours.map((step) => step.bots)
-  const line = (name: string, design: DesignStep[], perBot: boolean) => ({
+  const line = (name: string, design: Pick<DesignStep, 'rssBytes' | 'rssPerBotBytes'>[], perBot: boolean) => ({
     name,
     type: 'line' as const,
     symbolSize: 7,
@@ -71,16 +71,58 @@ export function memoryChart(r: BenchResults): string {
   })
   return renderSvg({
     ...common('Memory vs logged-in bots', `RSS after GC and settling · ${r.date.slice(0, 10)}`, steps),
-    color: ['#1f77b4', '#ff7f0e', '#1f77b4', '#ff7f0e'],
+    color: ['#1f77b4', '#2ca02c', '#ff7f0e', '#1f77b4', '#2ca02c', '#ff7f0e'],
     yAxis: [
       { type: 'value', name: 'process RSS (MB)' },
       { type: 'value', name: 'MB per bot', splitLine: { show: false } },
     ],
     series: [
       line('Botvisor RSS', r.ours, false),
+      line(`Botvisor packed ×${r.packed.botsPerWorker} RSS`, r.packed.steps, false),
       line('naive RSS', r.naive, false),
       line('Botvisor MB per bot', r.ours, true),
+      line(`Botvisor packed ×${r.packed.botsPerWorker} MB per bot`, r.packed.steps, true),
       line('naive MB per bot', r.naive, true),
+    ],
+  })
+}
+
+/** POST /api/messages at full speed: a thread per bot, packed, naive, and Discord's ceiling of 50 sends/s per bot. */
+export function sendsChart(r: BenchResults): string {
+  const steps = r.ours.map((step) => step.bots)
+  const line = (name: string, rates: number[], dotted = false) => ({
+    name,
+    type: 'line' as const,
+    symbolSize: 7,
+    lineStyle: { type: dotted ? ('dotted' as const) : ('solid' as const), width: 2 },
+    data: rates.map(Math.round),
+  })
+  return renderSvg({
+    ...common(
+      'Sends vs logged-in bots',
+      `POST /api/messages, ${r.tools.throughput}, ${r.settings.connections} connections, ${r.settings.durationS} s per point · ${r.date.slice(0, 10)}`,
+      steps,
+    ),
+    color: ['#1f77b4', '#2ca02c', '#ff7f0e', '#7f7f7f'],
+    yAxis: { type: 'value', name: 'sends/s' },
+    series: [
+      line(
+        'Botvisor, a thread per bot',
+        r.ours.map((step) => step.max.send.rps),
+      ),
+      line(
+        `Botvisor packed ×${r.packed.botsPerWorker}`,
+        r.packed.steps.map((step) => step.send.rps),
+      ),
+      line(
+        'naive',
+        r.naive.map((step) => step.max.send.rps),
+      ),
+      line(
+        "Discord's ceiling (50/s per bot)",
+        steps.map((bots) => 50 * bots),
+        true,
+      ),
     ],
   })
 }

@@ -13,7 +13,14 @@ export type MemoryPass = {
   loginWallMs: number
 }
 
-type Design = { who: 'ours' | 'naive'; bots: readonly BenchBot[] }
+/** `packed`: the service with BOTS_PER_WORKER bots per worker thread (README, "Packed workers"). */
+export type Design = { who: 'ours' | 'naive' | 'packed'; bots: readonly BenchBot[] }
+
+/** The bench's packed service: 10 bots per thread, 20 threads at 200 bots. */
+export const PACKED_BOTS_PER_WORKER = 10
+/** The service-process.ts overrides that make a design's service. */
+export const serviceOverrides = (who: Design['who']): string =>
+  JSON.stringify(who === 'packed' ? { BOTS_PER_WORKER: String(PACKED_BOTS_PER_WORKER) } : {})
 
 /**
  * Memory and logins of one design, in a fresh process that never served load: RSS measured after earlier load
@@ -28,9 +35,13 @@ export async function measureMemory(
   say: (line: string) => void,
 ): Promise<MemoryPass> {
   const child =
-    design.who === 'ours'
-      ? await group.start<ServiceInfo>('service-process.ts', [apiUrl, String(plan.maxBots + 10)])
-      : await group.start<NaiveInfo>('naive/server.ts', [apiUrl])
+    design.who === 'naive'
+      ? await group.start<NaiveInfo>('naive/server.ts', [apiUrl])
+      : await group.start<ServiceInfo>('service-process.ts', [
+          apiUrl,
+          String(plan.maxBots + 10),
+          serviceOverrides(design.who),
+        ])
   try {
     await Bun.sleep(plan.settleMs) // the warm spare worker loads discord.js now: part of the baseline, not of a bot
     const baselineRssBytes = await rssOf(child.info.controlUrl, plan.settleMs)

@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises'
-import { memoryChart, throughputChart } from './charts.ts'
+import { memoryChart, sendsChart, throughputChart } from './charts.ts'
 import type { LoadResult } from './load.ts'
 import type { BenchResults, DesignStep } from './results.ts'
 import { ROUTE_LABELS, ROUTES } from './scenarios.ts'
@@ -80,12 +80,27 @@ export function renderTables(r: BenchResults): string {
       ]),
     )
   }
+  const { packed } = r
+  add(
+    row([
+      `Botvisor packed ×${packed.botsPerWorker} (empty: ${int(packed.baselineRssBytes / MB)} MB)`,
+      ...packed.steps.map((s) => `${int(s.rssBytes / MB)} MB · ${(s.rssPerBotBytes / MB).toFixed(2)} MB/bot`),
+    ]),
+    '',
+    `#### Sends: POST /api/messages at full speed, req/s · p50 / p99 ms (Discord's ceiling: 50/s per bot)`,
+    '',
+    ...header('design', steps),
+    row(['Botvisor, a thread per bot', ...r.ours.map((step) => cell(step.max.send))]),
+    row([`Botvisor packed ×${packed.botsPerWorker}`, ...packed.steps.map((step) => cell(step.send))]),
+    row(['naive', ...r.naive.map((step) => cell(step.max.send))]),
+  )
   const { ours, naive, oursOneByOne } = r.logins
   add(
     '',
     '#### Logins, crash recovery, Discord traffic',
     '',
     `- Botvisor: ${ours.bots} bots logged in in ${(ours.wallMs / 1000).toFixed(1)} s (${r.settings.loginConcurrency} at a time), login p50 ${int(ours.p50Ms)} ms, p99 ${int(ours.p99Ms)} ms; one at a time on an idle service: p50 ${int(oursOneByOne.p50Ms)} ms, p99 ${int(oursOneByOne.p99Ms)} ms (${oursOneByOne.bots} logins).`,
+    `- Botvisor packed ×${packed.botsPerWorker}: ${packed.logins.bots} bots logged in in ${(packed.logins.wallMs / 1000).toFixed(1)} s (${r.settings.loginConcurrency} at a time), login p50 ${int(packed.logins.p50Ms)} ms, p99 ${int(packed.logins.p99Ms)} ms.`,
     `- naive: ${naive.bots} bots in ${(naive.wallMs / 1000).toFixed(1)} s, p50 ${int(naive.p50Ms)} ms, p99 ${int(naive.p99Ms)} ms (no worker to spawn).`,
     `- Crashed worker (process.exit) → the bot answers a worker read again: ${r.crashRecoveryMs.map((v) => `${int(v)} ms`).join(', ')}.`,
     `- 429s Discord (the fake, at Discord's 50 req/s per bot) answered: ${r.discord429.ours} to Botvisor's traffic, ${r.discord429.naive} to the naive baseline's.`,
@@ -109,7 +124,7 @@ export function renderTables(r: BenchResults): string {
   return lines.join('\n')
 }
 
-/** Results JSON (latest.json; git keeps the history), the two charts, and (full runs) bench/README.md. Quick runs go to results/quick/. */
+/** Results JSON (latest.json; git keeps the history), the three charts, and (full runs) bench/README.md. Quick runs go to results/quick/. */
 export async function writeReport(r: BenchResults, quick: boolean): Promise<void> {
   const dir = quick ? `${RESULTS_DIR}quick/` : RESULTS_DIR
   await mkdir(dir, { recursive: true })
@@ -117,12 +132,13 @@ export async function writeReport(r: BenchResults, quick: boolean): Promise<void
   await Bun.write(`${dir}latest.json`, json)
   await Bun.write(`${dir}throughput.svg`, throughputChart(r))
   await Bun.write(`${dir}memory.svg`, memoryChart(r))
+  await Bun.write(`${dir}sends.svg`, sendsChart(r))
   const tables = renderTables(r)
-  process.stdout.write(`\n${tables}\n\nWritten: ${dir}latest.json, throughput.svg, memory.svg\n`)
+  process.stdout.write(`\n${tables}\n\nWritten: ${dir}latest.json, throughput.svg, memory.svg, sends.svg\n`)
   if (quick) return
   const intro = await Bun.file(README_INTRO).text()
   await Bun.write(
     README,
-    `${intro.trimEnd()}\n\n### Latest results\n\n${tables}\n\n![Throughput vs logged-in bots](results/throughput.svg)\n\n![Memory vs logged-in bots](results/memory.svg)\n`,
+    `${intro.trimEnd()}\n\n### Latest results\n\n${tables}\n\n![Throughput vs logged-in bots](results/throughput.svg)\n\n![Memory vs logged-in bots](results/memory.svg)\n\n![Sends vs logged-in bots](results/sends.svg)\n`,
   )
 }

@@ -7,7 +7,8 @@ import { runRestartBench, writeRestartResults } from './restart.ts'
 import { runStoreBench, writeStoreResults } from './store.ts'
 import { loginAll, loginOneByOne } from './logins.ts'
 import type { NaiveInfo } from './naive/server.ts'
-import { measureMemory } from './memory.ts'
+import { measureMemory, PACKED_BOTS_PER_WORKER } from './memory.ts'
+import { measurePackedSends } from './packed-sends.ts'
 import { measureDesign, measureLimit, timeCrashRecovery } from './phases.ts'
 import { createProcessGroup } from './procs.ts'
 import { writeReport } from './report.ts'
@@ -109,7 +110,21 @@ async function bench(): Promise<BenchResults> {
     naive: await booked('naive', () =>
       measureMemory(group, apiUrl, { who: 'naive', bots: bots.slice(maxBots, 2 * maxBots) }, memoryPlan, say),
     ),
+    // the isolated service's bots again: its process has ended
+    packed: await booked('ours', () =>
+      measureMemory(group, apiUrl, { who: 'packed', bots: bots.slice(0, maxBots) }, memoryPlan, say),
+    ),
   }
+  heading(`sends through the packed service (BOTS_PER_WORKER=${PACKED_BOTS_PER_WORKER}, a fresh process)`)
+  const packedSends = await booked('ours', () =>
+    measurePackedSends(
+      ctx,
+      apiUrl,
+      bots.slice(0, maxBots),
+      { steps: plan.steps, loginConcurrency: LOGIN_CONCURRENCY },
+      say,
+    ),
+  )
   const designs = {
     ours: { url: service.info.url, pool: bots.slice(0, maxBots), logged: [] as Logged[], steps: [] as DesignStep[] },
     naive: {
@@ -188,6 +203,17 @@ async function bench(): Promise<BenchResults> {
     baselineRssBytes: { ours: memory.ours.baselineRssBytes, naive: memory.naive.baselineRssBytes },
     ours: designs.ours.steps,
     naive: designs.naive.steps,
+    packed: {
+      botsPerWorker: PACKED_BOTS_PER_WORKER,
+      baselineRssBytes: memory.packed.baselineRssBytes,
+      steps: plan.steps.map((bots, i) => {
+        const rssBytes = memory.packed.rssBytes[i] ?? Number.NaN
+        const send = packedSends[i]
+        if (!send) throw new Error(`no packed send run at ${bots} bots`)
+        return { bots, rssBytes, rssPerBotBytes: (rssBytes - memory.packed.baselineRssBytes) / bots, send }
+      }),
+      logins: summarizeLogins(memory.packed.loginLatenciesMs, memory.packed.loginWallMs),
+    },
     logins: {
       ours: summarizeLogins(memory.ours.loginLatenciesMs, memory.ours.loginWallMs),
       naive: summarizeLogins(memory.naive.loginLatenciesMs, memory.naive.loginWallMs),

@@ -7,13 +7,13 @@ import { measure, type BenchContext, type Logged, type Measured } from './scenar
 import type { ServiceInfo } from './service-process.ts'
 
 /**
- * `bun bench/sends.ts [bots=200] [repeats=3] [seconds=5]`: `POST /api/messages` at full speed, the service and the
+ * `bun bench/sends.ts [bots=200] [repeats=3] [seconds=5] [botsPerWorker=1]`: `POST /api/messages` at full speed, the service and the
  * naive baseline taking turns in one run (repeated, for the spread), with where the CPU went per send: each
  * process's threads read from /proc/<pid>/task/<tid>/stat before and after each run, grouped by thread name
  * (the gateway's main thread, the bot workers, Bun's other threads) and the fake Discord's. Not part of
  * `bun run bench`: it is the profile behind the send rows (README, Performance).
  */
-const [bots = 200, repeats = 3, seconds = 5] = process.argv.slice(2).map(Number)
+const [bots = 200, repeats = 3, seconds = 5, botsPerWorker = 1] = process.argv.slice(2).map(Number)
 const say = (line: string) => process.stderr.write(`${line}\n`)
 const TICK_MS = 10 // /proc's utime and stime count USER_HZ ticks: 100 per second on Linux
 
@@ -49,7 +49,13 @@ const group = createProcessGroup()
 process.on('SIGINT', () => void group.stopAll().finally(() => process.exit(130)))
 try {
   const fake = await group.start<FakeInfo>('fake-process.ts', [String(2 * bots)], { timeoutMs: 60_000 })
-  const service = await group.start<ServiceInfo>('service-process.ts', [fake.info.apiUrl, String(bots + 10)])
+  // SENDS_CPU_PROFILE=<dir>: the service also writes a CPU profile of its main thread there (markdown) when it ends
+  const profileDir = process.env.SENDS_CPU_PROFILE
+  const service = await group.start<ServiceInfo>(
+    'service-process.ts',
+    [fake.info.apiUrl, String(bots + 10), JSON.stringify({ BOTS_PER_WORKER: String(botsPerWorker) })],
+    { bunFlags: profileDir ? ['--cpu-prof-md', `--cpu-prof-dir=${profileDir}`] : [] },
+  )
   const naive = await group.start<NaiveInfo>('naive/server.ts', [fake.info.apiUrl])
   const designs = {
     ours: { child: service, pool: fake.info.bots.slice(0, bots) },
