@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises'
+import type { SoakCensus } from './soak-service.ts'
 
 /** One row of the soak's table: the minute's traffic and the service process's state at its end. */
 export type SoakMinute = {
@@ -31,6 +32,11 @@ export type SoakInput = {
   settings: { bots: number; churnBots: number; ratePerSecond: number; crashes: number }
   heapStartBytes: number
   heapEndBytes: number
+  /** Process RSS after a forced GC and settling, after the warm-up and at the end. */
+  rssStartBytes: number
+  rssEndBytes: number
+  /** What the service held once the churn stopped and the crashed bots were back. */
+  census: SoakCensus
   lagAllMs: number[]
   rows: SoakMinute[]
   churn: { logins: number; logouts: number; failures: number }
@@ -44,12 +50,30 @@ export type SoakResults = Omit<SoakInput, 'lagAllMs'> & { lagP99Ms: number; chec
 // issue 10's bar: a service that runs for weeks
 const HEAP_GROWTH_LIMIT = 0.1
 const LAG_P99_LIMIT_MS = 20
+// issue 14: the workers' memory too, and nothing left of the bots that came and went
+const RSS_GROWTH_LIMIT = 0.05
+
+/**
+ * The most worker threads `bots` bots may take: their own (packed BOTS_PER_WORKER to a thread), plus the empty
+ * ones the pool keeps for the next login (IDLE_WORKERS) and the warm spare.
+ */
+export const workerThreadLimit = (census: SoakCensus, bots: number): number =>
+  Math.ceil(bots / census.botsPerWorker) + census.maxIdleWorkers + census.spareWorkers
+
+/** The service holds the stable bots' sessions and workers and nothing more (threads unknown without /proc). */
+export const nothingLeftBehind = (census: SoakCensus, bots: number): boolean =>
+  census.sessions === bots &&
+  census.bots === bots &&
+  (census.workerThreads === null || census.workerThreads <= workerThreadLimit(census, bots))
 
 export function judgeSoak(input: SoakInput): SoakResults {
   const { lagAllMs, ...rest } = input
   const sorted = lagAllMs.toSorted((a, b) => a - b)
   const lagP99Ms = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0
   const growth = input.heapEndBytes / input.heapStartBytes - 1
+  const rssGrowth = input.rssEndBytes / input.rssStartBytes - 1
+  const { census } = input
+  const bots = input.settings.bots
   const server5xx = input.rows.reduce((sum, row) => sum + row.server5xx, 0)
   const injected5xx = input.rows.reduce((sum, row) => sum + row.injected5xx, 0)
   const answered201 = input.sends.reduce((sum, c) => sum + c.answered201, 0)
@@ -60,8 +84,24 @@ export function judgeSoak(input: SoakInput): SoakResults {
     {
       name: 'gateway heap after GC, end vs start',
       target: `within ${HEAP_GROWTH_LIMIT * 100} %`,
-      measured: `${mb(input.heapStartBytes)} → ${mb(input.heapEndBytes)} (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)} %)`,
+      measured: `${mb(input.heapStartBytes)} → ${mb(input.heapEndBytes)} (${percent(growth)})`,
       pass: Math.abs(growth) <= HEAP_GROWTH_LIMIT,
+    },
+    {
+      name: 'process RSS after GC, end vs start',
+      target: `within ${RSS_GROWTH_LIMIT * 100} %`,
+      measured: `${mb(input.rssStartBytes)} → ${mb(input.rssEndBytes)} (${percent(rssGrowth)})`,
+      pass: Math.abs(rssGrowth) <= RSS_GROWTH_LIMIT,
+    },
+    {
+      name: 'sessions and workers left at the end',
+      target:
+        `${bots} sessions, ${bots} bots, ≤ ${workerThreadLimit(census, bots)} worker threads ` +
+        `(${Math.ceil(bots / census.botsPerWorker)} + ${census.maxIdleWorkers} idle + ${census.spareWorkers} spare)`,
+      measured:
+        `${census.sessions} sessions, ${census.bots} bots, ` +
+        `${census.workerThreads ?? 'unknown (no /proc)'} worker threads (${census.idleWorkers} idle)`,
+      pass: nothingLeftBehind(census, bots),
     },
     {
       name: 'event-loop lag p99 (whole run)',
@@ -86,6 +126,7 @@ export function judgeSoak(input: SoakInput): SoakResults {
 }
 
 const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(0)} MB`
+const percent = (change: number) => `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)} %`
 
 export function soakMarkdown(results: SoakResults): string {
   const { settings } = results

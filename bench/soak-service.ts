@@ -1,14 +1,16 @@
 import { loadConfig } from '../src/config.ts'
 import { createLogger } from '../src/log.ts'
+import { countWorkerThreads } from '../src/observability/worker-threads.ts'
 import { botKeyOf } from '../src/pool/pool.ts'
 import { startService } from '../src/service.ts'
-import { announce, exitWithParent, serveControl } from './child.ts'
+import { announce, exitWithParent, serveControl, settledRss } from './child.ts'
 
 /**
  * `bun bench/soak-service.ts <apiUrl> <maxBots>`: the real service alone in its process for `bun run bench --soak`.
  * Its loopback control API (bench only, never part of the service) reports what the soak prints per minute:
  * this thread's heap (the gateway's; each worker has its own), the process RSS, the event-loop lag seen by a
- * 10 ms timer since the last look, and runs a full GC on request (Bun.gc(true) reaches only this thread's heap).
+ * 10 ms timer since the last look; on request after a full GC in every thread and settling (settledRss). At the end it counts
+ * what the service still holds: sessions, bots and live worker threads.
  */
 export type SoakServiceInfo = { url: string; controlUrl: string }
 export type SoakSample = {
@@ -17,6 +19,17 @@ export type SoakSample = {
   lagP99Ms: number
   lagMaxMs: number
   lagSamples: number[]
+}
+/** What the service holds, with the settings that say how many worker threads that may take. */
+export type SoakCensus = {
+  sessions: number
+  bots: number
+  /** null where /proc is missing (not Linux). */
+  workerThreads: number | null
+  idleWorkers: number
+  botsPerWorker: number
+  maxIdleWorkers: number
+  spareWorkers: number
 }
 
 const [apiUrl, maxBots = '100'] = process.argv.slice(2)
@@ -33,6 +46,8 @@ const config = loadConfig({
   LOGIN_MAX_PENDING_PER_IP: '100000',
   MAX_BOTS: maxBots,
   WORKER_TEST_HOOKS: '1',
+  // BOTS_PER_WORKER=N bun run bench --soak: the soak of the packed service
+  ...(process.env.BOTS_PER_WORKER ? { BOTS_PER_WORKER: process.env.BOTS_PER_WORKER } : {}),
 })
 const service = startService(config, createLogger('silent'))
 
@@ -52,15 +67,28 @@ const p99 = (values: number[]) => {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0
 }
 
+/** After every thread collected: how long the allocator gets to hand freed pages back before RSS is read. */
+const RSS_SETTLE_MS = 1_000
+
+/** A full GC in every bot's worker thread (a packed thread once per bot it hosts: harmless), failures ignored. */
+async function collectInWorkers(): Promise<void> {
+  await Promise.all(
+    service.pool.list().map((bot) => bot.call((worker) => worker.collectGarbage()).catch(() => undefined)),
+  )
+}
+
 const controlUrl = serveControl({
-  sample(body) {
-    if ((body as { gc?: boolean } | undefined)?.gc) Bun.gc(true)
+  async sample(body) {
+    const gc = (body as { gc?: boolean } | undefined)?.gc === true
+    if (gc) await collectInWorkers()
+    const settled = gc ? await settledRss(RSS_SETTLE_MS) : undefined
+    if (gc) Bun.gc(true) // settledRss ends on a pause: the heap is read right after a collection, not 100 ms on
     const taken = lagSamples
     lagSamples = []
     const memory = process.memoryUsage()
     return {
       heapBytes: memory.heapUsed,
-      rssBytes: memory.rss,
+      rssBytes: settled ?? memory.rss,
       lagP99Ms: p99(taken),
       lagMaxMs: taken.reduce((max, v) => Math.max(max, v), 0),
       lagSamples: taken.map((v) => Math.round(v * 10) / 10),
@@ -79,6 +107,17 @@ const controlUrl = serveControl({
   state(body) {
     const bot = service.pool.get(botKeyOf((body as { token: string }).token))
     return { state: bot?.state() ?? null }
+  },
+  async census() {
+    return {
+      sessions: (await service.sessions.list()).length,
+      bots: service.pool.snapshots().length,
+      workerThreads: countWorkerThreads(),
+      idleWorkers: service.pool.idleWorkers(),
+      botsPerWorker: config.BOTS_PER_WORKER,
+      maxIdleWorkers: config.IDLE_WORKERS,
+      spareWorkers: config.WARM_SPARE_WORKERS,
+    } satisfies SoakCensus
   },
 })
 exitWithParent(async () => {

@@ -1,8 +1,8 @@
 import type { BenchBot, FakeInfo } from './fake-process.ts'
 import { loginAll } from './logins.ts'
 import type { ProcessGroup } from './procs.ts'
-import { judgeSoak, writeSoakReport, type SoakMinute, type SoakResults } from './soak-report.ts'
-import type { SoakSample, SoakServiceInfo } from './soak-service.ts'
+import { judgeSoak, nothingLeftBehind, writeSoakReport, type SoakMinute, type SoakResults } from './soak-report.ts'
+import type { SoakCensus, SoakSample, SoakServiceInfo } from './soak-service.ts'
 
 /**
  * `bun run bench --soak [--minutes N]`: the service in its own process against the fake Discord (its own too),
@@ -19,6 +19,8 @@ const WARMUP_MS = 15_000
 const CHURN_EVERY_MS = 2_000
 /** A 5xx for a crashed bot sent from its crash until this long after it answers ready again is the crash's. */
 const CRASH_GRACE_MS = 1_000
+/** A logged-out bot's thread is reset, then kept or terminated, after its logout answered: counted until then. */
+const LEFTOVERS_SETTLE_MS = 10_000
 
 type Kind = 'guilds' | 'channels' | 'members' | 'messages' | 'send'
 // reads dominate, as they do for a dashboard; one in ten requests sends a message
@@ -145,7 +147,7 @@ export async function runSoak(group: ProcessGroup, minutes: number, say: (line: 
   await drain()
   await control<SoakSample>('sample') // discards the warm-up's lag samples
   const start = await control<SoakSample>('sample', { gc: true })
-  say(`  gateway heap after GC at the start: ${mb(start.heapBytes)}`)
+  say(`  after GC at the start: gateway heap ${mb(start.heapBytes)}, RSS ${mb(start.rssBytes)}`)
   minute = newMinute(1)
   phase = 'measured'
   sent201.clear() // the warm-up's sends are drained and left out on both sides
@@ -221,8 +223,18 @@ export async function runSoak(group: ProcessGroup, minutes: number, say: (line: 
   await Promise.all([churnLoop, crashLoop])
   await drain()
   if (minute.requests > 0) await closeMinute()
+  // every churn bot logged out and every crashed bot is back: only the stable bots may be left
+  let census = await control<SoakCensus>('census')
+  for (const deadline = Date.now() + LEFTOVERS_SETTLE_MS; !nothingLeftBehind(census, BOTS) && Date.now() < deadline; ) {
+    await Bun.sleep(200)
+    census = await control<SoakCensus>('census')
+  }
+  say(
+    `  left at the end: ${census.sessions} sessions, ${census.bots} bots, ` +
+      `${census.workerThreads ?? '?'} worker threads (${census.idleWorkers} idle)`,
+  )
   const end = await control<SoakSample>('sample', { gc: true })
-  say(`  gateway heap after GC at the end: ${mb(end.heapBytes)}`)
+  say(`  after GC at the end: gateway heap ${mb(end.heapBytes)}, RSS ${mb(end.rssBytes)}`)
 
   const messages = await countSoakMessages(fake.info.apiUrl, stable, runId, soakStartMs - 60_000)
   const results = judgeSoak({
@@ -231,6 +243,9 @@ export async function runSoak(group: ProcessGroup, minutes: number, say: (line: 
     settings: { bots: BOTS, churnBots: CHURN_BOTS, ratePerSecond: RATE_PER_SECOND, crashes: crashCount },
     heapStartBytes: start.heapBytes,
     heapEndBytes: end.heapBytes,
+    rssStartBytes: start.rssBytes,
+    rssEndBytes: end.rssBytes,
+    census,
     lagAllMs: lagAll,
     rows: minutes_,
     churn,

@@ -236,6 +236,11 @@ export interface BotWorkerApi {
   removeReaction(reaction: OwnReaction): Promise<RpcResult<null>>
   /** Shows "<bot> is typing…" in the channel (Discord shows it ~10 s, or until the bot sends). */
   triggerTyping(channelId: string): Promise<RpcResult<null>>
+  /**
+   * A full garbage collection in the worker's thread now (for every bot it hosts), answering the heap used after
+   * it: what a memory measurement reads, instead of whatever the collector's own schedule left.
+   */
+  collectGarbage(): Promise<number>
   /** Destroys the client; the worker may then be terminated. */
   stop(): Promise<void>
   /**

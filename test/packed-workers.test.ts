@@ -45,6 +45,10 @@ test('three bots log in to one worker thread and each sees only its own guilds a
   await waitFor(() => idle() === 1)
   expect(await metric('botvisor_workers_spawned_total')).toBe(spawned + 1)
   await expectEachSeesItsOwn()
+  // a full GC in the shared thread answers the heap it kept: discord.js and three clients
+  const bot = stack.service.pool.get(botKeyOf(tokens.solo))!
+  const heapAfterGc = await bot.call((worker) => worker.collectGarbage())
+  expect(heapAfterGc).toBeGreaterThan(1_000_000)
 })
 
 test('a crash in the shared thread restarts every bot it hosted, and each serves its own data again', async () => {

@@ -321,6 +321,10 @@ export function createBotApi(push: (message: WorkerPush) => void, calls: EventTa
       stopping?.stopWatching()
       return (await stopping?.suspend()) ?? null
     },
+    async collectGarbage() {
+      Bun.gc(true)
+      return process.memoryUsage().heapUsed
+    },
     async reset() {
       const leftovers = [
         running ? 'a client still runs' : '',

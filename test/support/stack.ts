@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
 import { loadConfig } from '../../src/config.ts'
 import { createLogger } from '../../src/log.ts'
+import { countWorkerThreads } from '../../src/observability/worker-threads.ts'
 import { botKeyOf } from '../../src/pool/pool.ts'
 import { startService, type Service } from '../../src/service.ts'
 import { startFakeDiscord, type FakeDiscord } from '../../fake-discord/index.ts'
@@ -129,28 +129,6 @@ export async function startStack(
 const sumOf = (levels: Partial<Record<string, number>>) =>
   Object.values(levels).reduce<number>((sum, n) => sum + (n ?? 0), 0)
 const openGatewayConnections = (discord: FakeDiscord) => sumOf(discord.counters().openConnections)
-
-/**
- * Bun names each Worker's thread "Worker" (/proc/self/task/<tid>/comm); counting them sees a worker the pool has
- * forgotten but never terminated. null where /proc is missing (not Linux): the check is then skipped.
- */
-export function countWorkerThreads(): number | null {
-  let tasks: string[]
-  try {
-    tasks = readdirSync('/proc/self/task')
-  } catch {
-    return null
-  }
-  let workers = 0
-  for (const task of tasks) {
-    try {
-      if (readFileSync(`/proc/self/task/${task}/comm`, 'utf8').trim() === 'Worker') workers++
-    } catch {
-      // the thread ended between the listing and the read: it is not alive
-    }
-  }
-  return workers
-}
 
 /** Settles like `work`, or rejects once `ms` have passed: a wait that cannot hang. */
 export async function withDeadline<T>(work: Promise<T>, ms: number, what = 'operation'): Promise<T> {
