@@ -13,6 +13,7 @@ import type {
 } from '../src/contract.ts'
 import { PRIVILEGED_INTENTS, withoutPrivileged, withoutUngranted } from '../src/discord/intents.ts'
 import { createClient, discordDeadlineMs, loginUntilReady } from './client.ts'
+import { collectAfterLogin } from './collect-after-login.ts'
 import { MAX_GUILDS_TO_RESUME, readReadySnapshot, sessionKeepingStrategy } from './resume.ts'
 import { failure, guarded, guardedWithin, toFailure } from './failures.ts'
 import { createRestGuard } from './rest-guard.ts'
@@ -204,8 +205,7 @@ export function createBotApi(push: (message: WorkerPush) => void, calls: EventTa
             destroy: outcome.destroy,
             suspend: outcome.suspend,
           }
-          // login leaves megabytes of garbage (READY, GUILD_CREATE, module init) in a heap that then sits idle
-          Bun.gc(true)
+          collectAfterLogin()
           return {
             ok: true,
             value: {
