@@ -34,12 +34,12 @@ export function throughputChart(r: BenchResults): string {
       lineStyle: { type: dashed ? ('dashed' as const) : ('solid' as const) },
       data: design.map((step) => Math.round(step.max[route].rps)),
     }))
-  const limit = (name: string, value: number) => ({
+  const limit = (name: string, values: number[]) => ({
     name,
     type: 'line' as const,
     symbol: 'none',
     lineStyle: { type: 'dotted' as const, width: 2 },
-    data: steps.map(() => Math.round(value)),
+    data: values.map(Math.round),
   })
   return renderSvg({
     ...common(
@@ -52,8 +52,14 @@ export function throughputChart(r: BenchResults): string {
     series: [
       ...series('Botvisor', r.ours, false),
       ...series('naive', r.naive, true),
-      limit('bare Bun.serve, channels body', r.limit.channels.rps),
-      limit('bare Bun.serve, messages body', r.limit.messages.rps),
+      limit(
+        'bare Bun.serve, channels body',
+        r.limitSteps.map((step) => step.channels.rps),
+      ),
+      limit(
+        'bare Bun.serve, messages body',
+        r.limitSteps.map((step) => step.messages.rps),
+      ),
     ],
   })
 }

@@ -23,7 +23,10 @@ export type BenchResults = {
   tools: { throughput: LoadTool; fixedRate: 'autocannon' }
   settings: { connections: number; durationS: number; warmupS: number; loginConcurrency: number; steps: number[] }
   bodies: { channelsBytes: number; messagesBytes: number }
+  /** The ceiling at the first step (the report's headline). */
   limit: { channels: LoadResult; messages: LoadResult }
+  /** The ceiling measured again at each step, just before its routes: what that step's ratios divide by. */
+  limitSteps: { channels: LoadResult; messages: LoadResult }[]
   baselineRssBytes: { ours: number; naive: number }
   ours: DesignStep[]
   naive: DesignStep[]
@@ -58,6 +61,7 @@ export function referenceStep(steps: readonly DesignStep[]): DesignStep {
 /** The targets, each read from numbers of this one run; a miss is reported, never fatal. */
 export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
   const ours = referenceStep(r.ours)
+  const limit = r.limitSteps[r.ours.indexOf(ours)] ?? r.limit
   const naive = r.naive.find((step) => step.bots === ours.bots)
   const top = r.ours.at(-1) ?? ours
   const at5000 = (route: Route) => ours.fixed.find((m) => m.route === route && m.ratePerSecond === 5_000)
@@ -66,11 +70,11 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
   const add = (name: string, goal: string, measured: string, pass: boolean) =>
     targets.push({ name, goal, measured, pass })
 
-  const cached = ours.max.channels.rps / r.limit.channels.rps
+  const cached = ours.max.channels.rps / limit.channels.rps
   add(
     `cached read vs bare Bun.serve (${over})`,
     '≥ 75 % (aim 85 %)',
-    `${pct(cached)} (${rps(ours.max.channels.rps)} / ${rps(r.limit.channels.rps)})`,
+    `${pct(cached)} (${rps(ours.max.channels.rps)} / ${rps(limit.channels.rps)} bare at this step)`,
     cached >= 0.75,
   )
   if (naive) {
@@ -91,7 +95,7 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
       channels5000.p99Ms <= 5 && channels5000.rps >= 4_750,
     )
   }
-  const worker = ours.max.messages.rps / r.limit.messages.rps
+  const worker = ours.max.messages.rps / limit.messages.rps
   // a read that goes to Discord each time is capped by Discord's 50 req/s per bot, whatever the design
   const capped =
     ours.max.messages.restPerRequest >= 0.5
@@ -100,7 +104,7 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
   add(
     `messages read (worker-fed, one RPC on a miss) vs bare Bun.serve, same body (${over})`,
     '≥ 30 %',
-    `${pct(worker)} (${rps(ours.max.messages.rps)} / ${rps(r.limit.messages.rps)}${capped})`,
+    `${pct(worker)} (${rps(ours.max.messages.rps)} / ${rps(limit.messages.rps)}${capped})`,
     worker >= 0.3,
   )
   const messages5000 = at5000('messages')

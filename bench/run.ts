@@ -135,6 +135,7 @@ async function bench(): Promise<BenchResults> {
     },
   }
   let limitRun: Awaited<ReturnType<typeof measureLimit>> | undefined
+  const limitSteps: BenchResults['limitSteps'] = []
 
   for (const count of plan.steps) {
     heading(`${count} bot${count === 1 ? '' : 's'}`)
@@ -150,7 +151,11 @@ async function bench(): Promise<BenchResults> {
       )
       design.logged.push(...newBots.map((bot, i) => ({ bot, session: run.sessions[i] ?? '' })))
     }
-    limitRun ??= await measureLimit(ctx, designs.ours.url, designs.ours.logged[0] as Logged)
+    // the ceiling again at every step, right before the routes: on a shared box the machine's speed drifts within a
+    // run (bare Bun.serve measured 79k and 91k req/s in two runs an hour apart), and a ratio needs both sides at once
+    const stepLimit = await measureLimit(ctx, designs.ours.url, designs.ours.logged[0] as Logged)
+    limitRun ??= stepLimit
+    limitSteps.push(stepLimit.limit)
     for (const who of ['ours', 'naive'] as const) {
       const step = await booked(who, () =>
         measureDesign(ctx, who, designs[who].url, designs[who].logged, plan.fixedRates),
@@ -200,6 +205,7 @@ async function bench(): Promise<BenchResults> {
       steps: plan.steps,
     },
     ...limitRun,
+    limitSteps,
     baselineRssBytes: { ours: memory.ours.baselineRssBytes, naive: memory.naive.baselineRssBytes },
     ours: designs.ours.steps,
     naive: designs.naive.steps,
