@@ -46,6 +46,10 @@ const config = loadConfig({
   LOGIN_MAX_PENDING_PER_IP: '100000',
   MAX_BOTS: maxBots,
   WORKER_TEST_HOOKS: '1',
+  // Each bot's replay buffer holds its last EVENT_BUFFER_SIZE events (10 000 by default, ~1 KB each): at the soak's
+  // ~1 event/s per bot it would fill for hours, and the heap would grow by design all through a 10-minute run. Ten
+  // fill during the warm-up, so the run measures the service at steady state, evictions included.
+  EVENT_BUFFER_SIZE: '10',
   // BOTS_PER_WORKER=N bun run bench --soak: the soak of the packed service
   ...(process.env.BOTS_PER_WORKER ? { BOTS_PER_WORKER: process.env.BOTS_PER_WORKER } : {}),
 })
