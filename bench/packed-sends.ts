@@ -7,8 +7,8 @@ import type { ServiceInfo } from './service-process.ts'
 /**
  * `POST /api/messages` at full speed through the packed service (BOTS_PER_WORKER), at each step of bots, in a
  * fresh process of its own: the memory pass measures it idle, this one under load (the two cannot share a process:
- * RSS read after a load run counts what the allocator kept from it). Its bots are the isolated service's memory-pass
- * bots, free again once that pass ended.
+ * RSS read after a load run counts what the allocator kept from it). Its bots are the packed memory pass's, free
+ * again once that pass ended; no other design uses them.
  */
 export async function measurePackedSends(
   ctx: BenchContext,

@@ -72,8 +72,10 @@ async function bench(): Promise<BenchResults> {
   say(
     `botvisor bench${quick ? ' --quick' : ''}: steps ${plan.steps.join(', ')} bots, ${plan.durationS} s runs, ${throughputTool()} for throughput`,
   )
-  // our bots, then the naive baseline's (other bots: a send must not wake the other design's client), then spares
-  const fake = await group.start<FakeInfo>('fake-process.ts', [String(2 * maxBots + plan.oneByOne)], {
+  // our bots, then the naive baseline's (other bots: a send must not wake the other design's client), then the
+  // packed service's (its send pass ends at full speed: the same bots logging in again right after would meet
+  // Discord's per-bot limit, 50 requests/s, still spent), then spares
+  const fake = await group.start<FakeInfo>('fake-process.ts', [String(3 * maxBots + plan.oneByOne)], {
     timeoutMs: 60_000,
   })
   const { apiUrl, url: fakeUrl, bots } = fake.info
@@ -110,9 +112,8 @@ async function bench(): Promise<BenchResults> {
     naive: await booked('naive', () =>
       measureMemory(group, apiUrl, { who: 'naive', bots: bots.slice(maxBots, 2 * maxBots) }, memoryPlan, say),
     ),
-    // the isolated service's bots again: its process has ended
     packed: await booked('ours', () =>
-      measureMemory(group, apiUrl, { who: 'packed', bots: bots.slice(0, maxBots) }, memoryPlan, say),
+      measureMemory(group, apiUrl, { who: 'packed', bots: bots.slice(2 * maxBots, 3 * maxBots) }, memoryPlan, say),
     ),
   }
   heading(`sends through the packed service (BOTS_PER_WORKER=${PACKED_BOTS_PER_WORKER}, a fresh process)`)
@@ -120,7 +121,7 @@ async function bench(): Promise<BenchResults> {
     measurePackedSends(
       ctx,
       apiUrl,
-      bots.slice(0, maxBots),
+      bots.slice(2 * maxBots, 3 * maxBots),
       { steps: plan.steps, loginConcurrency: LOGIN_CONCURRENCY },
       say,
     ),
@@ -177,7 +178,7 @@ async function bench(): Promise<BenchResults> {
   const oneByOne = await booked('ours', () =>
     loginOneByOne(
       service.info.url,
-      bots.slice(2 * maxBots).map((bot) => bot.token),
+      bots.slice(3 * maxBots).map((bot) => bot.token),
       800,
     ),
   )
