@@ -208,7 +208,8 @@ describe('graceful shutdown', () => {
         keepalive: false,
       })
       expect(channels.status).toBe(200)
-      expect(main.output().stdout).toContain('still serving while draining')
+      // the line is written when the signal arrives, and reaches this process through a pipe: it may trail /readyz
+      await waitFor(() => main.output().stdout.includes('still serving while draining'))
       main.child.kill('SIGTERM') // a second signal ends the drain at once
       expect(await exitCode(main.child)).toBe(1)
       await waitFor(() => (discord.counters().openConnections.alpha ?? 0) === 0) // gone with the process
