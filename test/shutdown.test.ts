@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
-import type { Subprocess } from 'bun'
 import { startFakeDiscord, type FakeDiscord } from '../fake-discord/index.ts'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { loginOver, mainProcesses } from './support/main-process.ts'
 import { waitFor, withDeadline } from './support/stack.ts'
 
 let discord: FakeDiscord
@@ -17,52 +17,16 @@ afterAll(async () => {
 })
 
 // A test that fails half-way must not leave its service running: each child it started is killed, by pid.
-const started: Subprocess[] = []
-afterEach(() => {
-  for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-})
-
-async function drain(stream: ReadableStream<Uint8Array>, onText: (text: string) => void) {
-  const reader = stream.getReader()
-  const decoder = new TextDecoder()
-  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) onText(decoder.decode(chunk.value))
-}
+const mains = mainProcesses()
+afterEach(() => mains.killAll())
 
 /** The real entry point in its own process: `bun src/main.ts`, or `npm start` exactly as users type it. */
-async function startMain(env: Record<string, string>, command: string[] = [process.execPath, 'src/main.ts']) {
-  const child = Bun.spawn(command, {
-    cwd: `${import.meta.dir}/..`,
-    // a generated admin token is written under DATA_DIR: never into the working tree
-    env: { ...Bun.env, PORT: '0', DISCORD_API_URL: discord.apiUrl, LOG_LEVEL: 'info', DATA_DIR: dataDir, ...env },
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  started.push(child)
-  let stdout = ''
-  let stderr = ''
-  void drain(child.stdout, (text) => (stdout += text))
-  void drain(child.stderr, (text) => (stderr += text))
-  const url = await waitFor(() => /"url":"(http:[^"]+)"/.exec(stdout)?.[1], { timeoutMs: 10_000 })
-  return { child, url, output: () => ({ stdout, stderr }) }
-}
+const startMain = (env: Record<string, string>, command?: string[]) =>
+  // a generated admin token is written under DATA_DIR: never into the working tree
+  mains.start({ DISCORD_API_URL: discord.apiUrl, DATA_DIR: dataDir, ...env }, command)
 
 /** Every wait on another process is bounded: a child that ignores its signal fails the test instead of hanging it. */
 const exitCode = (child: { exited: Promise<number> }) => withDeadline(child.exited, 20_000, 'the process exiting')
-
-async function loginOver(url: string, token: string): Promise<string> {
-  const res = await withDeadline(
-    fetch(`${url}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token }),
-    }),
-    20_000,
-    'login',
-  )
-  expect(res.status).toBe(200)
-  return ((await res.json()) as { sessionId: string }).sessionId
-}
 
 /** Pids whose parent is `pid`, read from /proc/<pid>/stat (the 4th field, after the parenthesised name). */
 function childrenOf(pid: number): number[] {
@@ -120,7 +84,7 @@ describe('graceful shutdown', () => {
     expect(await exitCode(main.child)).toBe(0)
     // the bot's client was destroyed: its gateway connection is closed, no orphan left behind
     expect(discord.counters().openConnections.alpha ?? 0).toBe(0)
-    expect(main.output().stdout).toContain('shutting down')
+    expect((await main.outputAtExit()).stdout).toContain('shutting down')
   })
 
   test('a second signal exits at once, without waiting for the grace period', async () => {
@@ -140,7 +104,7 @@ describe('graceful shutdown', () => {
     await waitFor(() => main.output().stdout.includes('shutting down'))
     main.child.kill('SIGTERM')
     expect(await exitCode(main.child)).toBe(1)
-    expect(main.output().stdout).toContain('second signal')
+    expect((await main.outputAtExit()).stdout).toContain('second signal')
     await withDeadline(stuck, 20_000, 'the cut-off request')
     discord.control.clearFaults()
     await waitFor(() => (discord.counters().openConnections.beta ?? 0) === 0) // gone with the process
@@ -151,7 +115,7 @@ describe('graceful shutdown', () => {
     const main = await startMain({ ADMIN_TOKEN: '', DATA_DIR: join(dataDir, 'nested') })
     try {
       const file = join(dataDir, 'nested', 'admin-token')
-      expect(main.output().stderr).toContain(`admin token is in ${file} (mode 600)`)
+      await waitFor(() => main.output().stderr.includes(`admin token is in ${file} (mode 600)`))
       expect(statSync(file).mode & 0o777).toBe(0o600)
       const token = readFileSync(file, 'utf8').trim()
       expect(token.length).toBeGreaterThanOrEqual(16)
@@ -161,8 +125,9 @@ describe('graceful shutdown', () => {
       main.child.kill('SIGTERM')
       expect(await exitCode(main.child)).toBe(0)
       // stderr is a pipe here, as in `npm start 2>&1 | tee log`: the token is in neither stream
-      expect(main.output().stdout).not.toContain(token)
-      expect(main.output().stderr).not.toContain(token)
+      const { stdout, stderr } = await main.outputAtExit()
+      expect(stdout).not.toContain(token)
+      expect(stderr).not.toContain(token)
     } finally {
       main.child.kill('SIGKILL')
       rmSync(dataDir, { recursive: true, force: true })
@@ -182,7 +147,7 @@ describe('graceful shutdown', () => {
         expect(services).toHaveLength(1) // npm → bun: the start script execs, no shell in between
         main.child.kill(signal)
         expect(await exitCode(main.child)).toBe(0)
-        expect(main.output().stdout).toContain(`"signal":"${signal}"`)
+        expect((await main.outputAtExit()).stdout).toContain(`"signal":"${signal}"`)
         await waitFor(() => (discord.counters().openConnections[bot] ?? 0) === 0)
         await waitFor(() => !isRunning(services[0]!))
       } finally {

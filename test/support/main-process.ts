@@ -5,7 +5,10 @@ import { waitFor, withDeadline } from './stack.ts'
 export type MainProcess = {
   child: Subprocess<'ignore', 'pipe', 'pipe'>
   url: string
+  /** What the process wrote so far: a line may still be in the pipe, so wait for it rather than expect it. */
   output(): { stdout: string; stderr: string }
+  /** Everything the process wrote, once it has exited and both pipes are read to their end. */
+  outputAtExit(): Promise<{ stdout: string; stderr: string }>
   /** Sends the signal and waits (bounded) for the exit code. */
   stop(signal: 'SIGTERM' | 'SIGKILL'): Promise<number | null>
 }
@@ -22,8 +25,12 @@ async function drain(stream: ReadableStream<Uint8Array>, onText: (text: string) 
 export function mainProcesses() {
   const started: MainProcess[] = []
   return {
-    async start(env: Record<string, string>): Promise<MainProcess> {
-      const child = Bun.spawn([process.execPath, 'src/main.ts'], {
+    /** `command`: `bun src/main.ts`, or `npm start` exactly as users type it. */
+    async start(
+      env: Record<string, string>,
+      command: string[] = [process.execPath, 'src/main.ts'],
+    ): Promise<MainProcess> {
+      const child = Bun.spawn(command, {
         cwd: `${import.meta.dir}/../..`,
         env: { ...Bun.env, PORT: '0', LOG_LEVEL: 'info', ...env },
         stdin: 'ignore',
@@ -32,8 +39,10 @@ export function mainProcesses() {
       })
       let stdout = ''
       let stderr = ''
-      void drain(child.stdout, (text) => (stdout += text))
-      void drain(child.stderr, (text) => (stderr += text))
+      const drained = Promise.all([
+        drain(child.stdout, (text) => (stdout += text)),
+        drain(child.stderr, (text) => (stderr += text)),
+      ])
       const output = () => ({ stdout, stderr })
       const url = await waitFor(
         () => {
@@ -49,6 +58,10 @@ export function mainProcesses() {
         child,
         url,
         output,
+        async outputAtExit() {
+          await withDeadline(drained, 30_000, 'the service process output')
+          return output()
+        },
         async stop(signal) {
           child.kill(signal)
           await withDeadline(child.exited, 30_000, 'the service process exiting')
