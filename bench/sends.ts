@@ -1,10 +1,10 @@
-import { readdir } from 'node:fs/promises'
 import type { FakeInfo } from './fake-process.ts'
 import { loginAll } from './logins.ts'
 import type { NaiveInfo } from './naive/server.ts'
 import { createProcessGroup } from './procs.ts'
 import { measure, type BenchContext, type Logged, type Measured } from './scenarios.ts'
 import type { ServiceInfo } from './service-process.ts'
+import { cpuByGroup, threadCpu } from './thread-cpu.ts'
 
 /**
  * `bun bench/sends.ts [bots=200] [repeats=3] [seconds=5] [botsPerWorker=1]`: `POST /api/messages` at full speed, the service and the
@@ -15,36 +15,6 @@ import type { ServiceInfo } from './service-process.ts'
  */
 const [bots = 200, repeats = 3, seconds = 5, botsPerWorker = 1] = process.argv.slice(2).map(Number)
 const say = (line: string) => process.stderr.write(`${line}\n`)
-const TICK_MS = 10 // /proc's utime and stime count USER_HZ ticks: 100 per second on Linux
-
-type ThreadCpu = Map<string, { name: string; ms: number }>
-
-/** CPU time of every thread of a process, by thread id. */
-async function threadCpu(pid: number): Promise<ThreadCpu> {
-  const out: ThreadCpu = new Map()
-  for (const tid of await readdir(`/proc/${pid}/task`)) {
-    const stat = await Bun.file(`/proc/${pid}/task/${tid}/stat`)
-      .text()
-      .catch(() => '')
-    const close = stat.lastIndexOf(')')
-    if (close < 0) continue
-    const name = stat.slice(stat.indexOf('(') + 1, close)
-    const fields = stat.slice(close + 2).split(' ') // fields from the 3rd on: state is [0], utime [11], stime [12]
-    out.set(tid, { name, ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS })
-  }
-  return out
-}
-
-/** CPU ms per thread group between two readings: the process's main thread, then the others by name. */
-function cpuByGroup(pid: number, before: ThreadCpu, after: ThreadCpu): Record<string, number> {
-  const groups: Record<string, number> = {}
-  for (const [tid, { name, ms }] of after) {
-    const group = tid === String(pid) ? 'main' : name
-    groups[group] = (groups[group] ?? 0) + ms - (before.get(tid)?.ms ?? 0)
-  }
-  return groups
-}
-
 const group = createProcessGroup()
 process.on('SIGINT', () => void group.stopAll().finally(() => process.exit(130)))
 try {

@@ -73,8 +73,8 @@ const EnvSchema = z.object({
     .default('0')
     .transform((flag) => flag === '1'),
   // Bots sharing one worker thread. 1: a thread per bot, so one bot's crash, hang or load never touches another.
-  // N > 1: N discord.js clients per thread (the code loaded once per thread is ~90 % of a bot's memory: 2.6 MB per
-  // bot at 10 instead of 18 MB, docs/facts.md), and a crash or hang there restarts all N (each RESUMEs).
+  // N > 1: N discord.js clients per thread (the code loaded once per thread is ~90 % of a bot's memory: ~2 MB per
+  // idle bot at 10 instead of ~17 MB, README "Performance"), and a crash or hang there restarts all N (each RESUMEs).
   BOTS_PER_WORKER: z.coerce.number().int().min(1).max(100).default(1),
   // Workers whose bot logged out cleanly, kept (reset) for the next login instead of terminated: Bun leaks
   // some memory per Worker created (docs/facts.md). 0: terminate every one.

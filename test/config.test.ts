@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { GatewayIntentBits } from 'discord-api-types/v10'
 import { loadConfig } from '../src/config.ts'
+import { lifecycleSettings } from '../src/pool/lifecycle-types.ts'
 
 describe('configuration from the environment', () => {
   test('defaults: port 3000 on loopback, Discord itself, no cross-origin access', () => {
@@ -19,6 +20,14 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ CORS_ORIGINS: 'https://ok.example,nope' })).toThrow(/CORS_ORIGINS/)
     expect(() => loadConfig({ DISCORD_INTENTS: 'Guilds,Nonsense' })).toThrow(/DISCORD_INTENTS.*Nonsense/)
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/)
+  })
+
+  test('BOTS_PER_WORKER: 1 by default (a thread per bot); a thread hosting N bots may hold N × WORKER_MAX_HEAP_MB', () => {
+    expect(loadConfig({}).BOTS_PER_WORKER).toBe(1)
+    expect(() => loadConfig({ BOTS_PER_WORKER: '0' })).toThrow(/BOTS_PER_WORKER/)
+    const mb = (config: ReturnType<typeof loadConfig>) => lifecycleSettings(config).maxHeapBytes / 1_048_576
+    expect(mb(loadConfig({ WORKER_MAX_HEAP_MB: '256' }))).toBe(256)
+    expect(mb(loadConfig({ WORKER_MAX_HEAP_MB: '256', BOTS_PER_WORKER: '10' }))).toBe(2_560)
   })
 
   test('DISCORD_INTENTS takes intent names or a bitfield', () => {

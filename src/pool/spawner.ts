@@ -71,8 +71,7 @@ export function createSpawner(settings: {
   const capacity = Math.max(settings.maxIdle, settings.spares)
   /** Empty threads, the most recently used last. */
   const idle: Host[] = []
-  /** Threads hosting fewer bots than they may: the next login joins one of these first. */
-  const withRoom = new Set<Host>()
+  /** Every live thread, in spawn order. */
   const hosts = new Set<Host>()
   let refill: ReturnType<typeof setTimeout> | undefined
   let stopped = false
@@ -82,31 +81,31 @@ export function createSpawner(settings: {
     const thread = watchThread(new Worker(entry, { type: 'module', smol: true }))
     const host: Host = { thread, tenants: 0, served: 0, draining: false }
     hosts.add(host)
-    void thread.exited.then(() => {
-      hosts.delete(host)
-      withRoom.delete(host)
-    })
+    void thread.exited.then(() => hosts.delete(host))
     hooks.onSpawn?.()
     return host
   }
 
+  /** A thread hosting bots with room for one more: the next login joins it before an empty thread or a spawn. */
   const hasRoom = (host: Host) =>
     host.thread.isAlive() && !host.draining && host.tenants > 0 && host.tenants < botsPerWorker
+  const withRoom = (): Host | undefined => {
+    for (const host of hosts) if (hasRoom(host)) return host
+    return undefined
+  }
 
   function scheduleSpare() {
-    if (settings.spares === 0 || refill !== undefined || stopped || idle.length > 0 || withRoom.size > 0) return
+    if (settings.spares === 0 || refill !== undefined || stopped || idle.length > 0 || withRoom()) return
     refill = setTimeout(() => {
       refill = undefined
-      if (!stopped && idle.length === 0 && withRoom.size === 0) idle.push(spawn())
+      if (!stopped && idle.length === 0 && !withRoom()) idle.push(spawn())
     }, SPARE_REFILL_DELAY_MS)
   }
 
   /** The next login's thread: one with room first (packing is the point of sharing), then an empty one, else a new one. */
   function pick(): Host {
-    for (const host of withRoom) {
-      if (hasRoom(host)) return host
-      withRoom.delete(host)
-    }
+    const joined = withRoom()
+    if (joined) return joined
     let host = idle.pop() // the most recently used: its pages are still warm
     while (host && !host.thread.isAlive()) host = idle.pop()
     if (host && host.served > 0) hooks.onReuse?.()
@@ -123,13 +122,7 @@ export function createSpawner(settings: {
     if (result?.clean !== true || result.heapUsedBytes >= settings.maxHeapBytes * Math.max(1, host.tenants)) {
       host.draining = true
     }
-    if (host.tenants > 0 && !host.draining) {
-      connected.detach()
-      withRoom.add(host)
-      return
-    }
-    if (host.tenants > 0) return connected.detach() // its other bots keep it until they go
-    withRoom.delete(host)
+    if (host.tenants > 0) return connected.detach() // its other bots keep it (draining: until they go)
     if (stopped || host.draining || !host.thread.isAlive() || idle.length >= capacity) return host.thread.terminate()
     connected.detach()
     idle.push(host)
@@ -139,8 +132,6 @@ export function createSpawner(settings: {
     const connected = host.thread.attach(settings.rpcTimeoutMs)
     host.tenants += 1
     host.served += 1
-    if (hasRoom(host)) withRoom.add(host)
-    else withRoom.delete(host)
     let lent = true
     let onPush: (push: WorkerPush) => void = ignore
     const { promise: exited, resolve: markExited } = Promise.withResolvers<string>()
