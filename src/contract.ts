@@ -25,8 +25,8 @@ export type Page = {
   body: JsonText
   nextCursor: string | null
   /**
-   * Set when the page is a channel's newest messages that the worker holds in its cache: the gateway may keep
-   * the body this long, until a `messages` push says the channel changed.
+   * Set when the gateway may keep the page this long, until a push says it changed: a channel's newest messages
+   * the worker holds in its cache (a `messages` push), or a page of a guild's members (a `members` push).
    */
   freshForMs?: number
   /**
@@ -172,6 +172,8 @@ export type WorkerPush =
   | { botvisor: 'channels'; guildId: string; body: JsonText | null }
   /** A channel's cached newest messages changed (channelId null: all of them): drop the pages built from them. */
   | { botvisor: 'messages'; channelId: string | null }
+  /** A guild's members changed (guildId null: any guild's may have): drop the member pages kept of it. */
+  | { botvisor: 'members'; guildId: string | null }
   /** The gateway session moved on (sent at most every SESSION_PUSH_MS, and at once when it starts or ends). */
   | { botvisor: 'session'; session: GatewaySession | null }
   /** The gateway connection's fate: discord.js resuming it, done, or Discord refusing the token (4004, 401). */

@@ -37,7 +37,8 @@ afterAll(async () => {
 
 const headerSet = (headers: Headers, origin: string) =>
   [...headers.entries()]
-    .filter(([name]) => !['date', 'content-length'].includes(name))
+    // framing differs by design: a large body answered after an await leaves chunked (src/http/after-await-body.ts)
+    .filter(([name]) => !['date', 'content-length', 'transfer-encoding'].includes(name))
     .map(([name, value]) => [name, value.replaceAll(origin, '<origin>')])
     .sort()
 /** The path named by the request's log line. */
@@ -49,13 +50,18 @@ const answeredBy = (before: number) =>
     .map((line) => line.via)
 
 describe('the short path answers the hottest cached reads, exactly as the full app would', () => {
-  test('cached guild, channel and newest-message reads are answered by the short path; anything else by the app', async () => {
+  test('cached guild, channel, newest-message and member reads are answered by the short path; anything else by the app', async () => {
     const { bigGuild, manyMessagesChannel } = stack.discord.world.ids
-    await stack.get(`/api/messages?channelId=${manyMessagesChannel}&limit=20`, sessionId) // the gateway keeps it after this
+    const newest = `/api/messages?channelId=${manyMessagesChannel}&limit=20`
+    const members = `/api/members?guildId=${bigGuild}&limit=1000`
+    // the gateway keeps these after a first read
+    for (const path of [newest, members, `${members}&after=${bigGuild}`]) await stack.get(path, sessionId)
     for (const path of [
       '/api/guilds',
       `/api/channels?guildId=${bigGuild}`,
-      `/api/messages?channelId=${manyMessagesChannel}&limit=20`,
+      newest,
+      members,
+      `${members}&after=${bigGuild}`,
     ]) {
       const before = stack.logs.length
       expect((await stack.get(path, sessionId)).status).toBe(200)
@@ -95,6 +101,9 @@ describe('the short path answers the hottest cached reads, exactly as the full a
       `/api/messages?channelId=${manyMessagesChannel}&limit=`,
       `/api/messages?channelId=${manyMessagesChannel}&limit=+5`,
       `/api/members?guildId=${bigGuild}&limit=10`,
+      `/api/members?guildId=${bigGuild}&limit=1000`,
+      `/api/members?guildId=${bigGuild}&limit=1000&after=${bigGuild}`,
+      `/api/members?guildId=${bigGuild}&limit=0`,
       `/api/members?guildId=${soloGuild}`,
     ]
     const get = async (service: { url: string }, session: string, path: string) => {

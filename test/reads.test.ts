@@ -146,6 +146,36 @@ for (const FAST_READS of ['1', '0']) {
         )
         expect(nextCursor(shortOfIt.headers.get('link'), 'after')).toBe(shortOfIt.json.at(-1).id)
       })
+
+      test('a page read again makes no Discord call; a member joining, changing or leaving shows in the next read', async () => {
+        const restReads = () => stack.discord.counters().rest.alpha?.['GET /guilds/:id/members'] ?? 0
+        const read = async () => (await stack.get(`/api/members?guildId=${ids.smallGuild}&limit=1000`, alpha)).json
+        const usernames = (members: { username: string }[]) => members.map((member) => member.username)
+        const named = (name: string) => (members: { username: string; displayName: string }[]) =>
+          members.find((member) => member.username === name)
+
+        const first = await read()
+        const calls = restReads()
+        expect(await read()).toEqual(first)
+        expect(restReads()).toBe(calls)
+
+        const joined = stack.discord.control.addMember({ guildId: ids.smallGuild, user: { username: 'newcomer' } })
+        await waitFor(async () => named('newcomer')(await read()))
+        stack.discord.control.updateMember({ guildId: ids.smallGuild, userId: joined.user.id, nick: 'Nicky' })
+        await waitFor(async () => named('newcomer')(await read())?.displayName === 'Nicky')
+        stack.discord.control.removeMember({ guildId: ids.smallGuild, userId: joined.user.id })
+        const afterLeaving = await waitFor(async () => {
+          const members = await read()
+          return named('newcomer')(members) ? undefined : members
+        })
+        expect(usernames(afterLeaving)).toEqual(usernames(first))
+        // once the events are in, the page is kept again (a read may still race the last event, so wait for it)
+        await waitFor(async () => {
+          const before = restReads()
+          await read()
+          return restReads() === before
+        })
+      })
     })
 
     describe('GET /api/messages', () => {

@@ -19,6 +19,7 @@ import { failure, guarded, guardedWithin, toFailure } from './failures.ts'
 import { createRestGuard } from './rest-guard.ts'
 import { createMessageCache, type MessageCache } from './message-cache.ts'
 import { skipMessageStructures } from './message-structures.ts'
+import { createMemberPages, feedMemberPages, type MemberPages } from './member-pages.ts'
 import { feedMessageCache } from './message-events.ts'
 import { forwardEvents } from './events.ts'
 import { pushCaches, serializeChannels, serializeGuilds } from './push.ts'
@@ -40,6 +41,8 @@ type Running = {
   telemetry: Telemetry
   /** Only with the intents whose events keep it true (GuildMessages, MessageContent). */
   messages: MessageCache | null
+  /** Only with the GuildMembers intent, whose events tell every change to a guild's member list. */
+  memberPages: MemberPages | null
   /** Removes every listener this worker added to the client. */
   stopWatching: () => void
   /** Destroys the client, then drops the session hooks and their timer. */
@@ -190,6 +193,11 @@ export function createBotApi(push: (message: WorkerPush) => void, calls: EventTa
           // the snapshot is posted before start's reply, so the gateway has it when login returns
           const stopPushing = pushCaches(client, push)
           const stopFeeding = messages ? feedMessageCache(client, messages) : () => {}
+          const memberPages =
+            (intents & PRIVILEGED_INTENTS.GuildMembers) !== 0
+              ? createMemberPages((guildId) => push({ botvisor: 'members', guildId }))
+              : null
+          const stopFeedingMembers = memberPages ? feedMemberPages(client, memberPages) : () => {}
           const stopLogging = unsubscribeAll([
             subscribe(client, Events.Warn, (message) => log.warn({ botId: client.user.id }, `discord.js: ${message}`)),
             subscribe(client, Events.Error, (err) =>
@@ -201,7 +209,14 @@ export function createBotApi(push: (message: WorkerPush) => void, calls: EventTa
             intents,
             telemetry,
             messages,
-            stopWatching: unsubscribeAll([stopPushing, stopFeeding, telemetry.dispose, stopLogging]),
+            memberPages,
+            stopWatching: unsubscribeAll([
+              stopPushing,
+              stopFeeding,
+              stopFeedingMembers,
+              telemetry.dispose,
+              stopLogging,
+            ]),
             destroy: outcome.destroy,
             suspend: outcome.suspend,
           }
@@ -294,7 +309,7 @@ export function createBotApi(push: (message: WorkerPush) => void, calls: EventTa
     listMembers: (guildId, limit, after) =>
       answer(async (client) => {
         if (!has(PRIVILEGED_INTENTS.GuildMembers)) throw missingIntent('GuildMembers')
-        return listMembers(client, findGuild(client, guildId).id, limit, after)
+        return listMembers(client, requireRunning().memberPages, findGuild(client, guildId).id, limit, after)
       }),
     listMessages: (channelId, limit, before) =>
       answer(async (client) => {

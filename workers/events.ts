@@ -1,4 +1,4 @@
-import { Events, type Client } from 'discord.js'
+import type { Client } from 'discord.js'
 import {
   GatewayDispatchEvents as T,
   type APIGuildMember,
@@ -17,6 +17,7 @@ import {
   toTyping,
 } from './event-shapes.ts'
 import { toMember, toMessage } from './shapes.ts'
+import { subscribeRaw } from './subscribe.ts'
 
 const CHANNEL_EVENTS = {
   [T.ChannelCreate]: 'channelCreate',
@@ -112,11 +113,9 @@ export function forwardEvents(client: Client, push: (message: WorkerPush) => voi
     pending.push({ ...shaped, s: packet.s, at: new Date().toISOString() })
   }
 
-  // 'raw' fires once per gateway dispatch but is missing from discord.js's ClientEvents typings
-  const rawEvents = client as unknown as NodeJS.EventEmitter
-  rawEvents.on(Events.Raw, onRaw)
+  const unsubscribe = subscribeRaw(client, onRaw)
   return () => {
-    rawEvents.off(Events.Raw, onRaw)
+    unsubscribe()
     flush() // what Discord already sent is the gateway's, even from a client being destroyed
   }
 }

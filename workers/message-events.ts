@@ -1,7 +1,7 @@
 import { Events, type Client } from 'discord.js'
 import { GatewayDispatchEvents, type APIMessage, type GatewayDispatchPayload } from 'discord-api-types/v10'
 import type { MessageCache } from './message-cache.ts'
-import { subscribe, unsubscribeAll } from './subscribe.ts'
+import { subscribe, subscribeRaw, unsubscribeAll } from './subscribe.ts'
 
 /** Keeps the message cache true to Discord from the raw gateway dispatches (no discord.js structures built). */
 export function feedMessageCache(client: Client<true>, cache: MessageCache): () => void {
@@ -29,11 +29,8 @@ export function feedMessageCache(client: Client<true>, cache: MessageCache): () 
         return
     }
   }
-  // 'raw' fires once per gateway dispatch but is missing from discord.js's ClientEvents typings
-  const rawEvents = client as unknown as NodeJS.EventEmitter
-  rawEvents.on(Events.Raw, onRaw)
   return unsubscribeAll([
-    () => void rawEvents.off(Events.Raw, onRaw),
+    subscribeRaw(client, onRaw),
     // READY (not RESUMED) starts a new session: the events of the gap are gone
     subscribe(client, Events.ShardReady, () => cache.clear()),
   ])

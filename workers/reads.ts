@@ -1,6 +1,7 @@
 import type { Client } from 'discord.js'
 import { Routes, type APIGuildMember, type APIMessage } from 'discord-api-types/v10'
 import type { Page } from '../src/contract.ts'
+import type { MemberPages } from './member-pages.ts'
 import type { MessageCache } from './message-cache.ts'
 import { toMember, toMessage } from './shapes.ts'
 
@@ -44,19 +45,35 @@ async function pageThrough<Item extends { id: string }>(
 const pageQuery = (size: number, cursorName: string, cursor: string | null) =>
   new URLSearchParams({ limit: String(size), ...(cursor ? { [cursorName]: cursor } : {}) })
 
-/** Members and messages come straight from Discord's REST, page by page, never into discord.js's caches. */
-export function listMembers(client: Client<true>, guildId: string, limit: number, after: string | null): Promise<Page> {
-  return pageThrough<APIGuildMember & { id: string }>(
-    limit,
-    DISCORD_MEMBER_PAGE,
-    after,
-    async (size, cursor) => {
-      const query = pageQuery(size, 'after', cursor)
-      const page = (await client.rest.get(Routes.guildMembers(guildId), { query })) as APIGuildMember[]
-      return page.map((member) => ({ ...member, id: member.user.id }))
-    },
-    toMember,
-  )
+/**
+ * A page of a guild's members from Discord's REST, never into discord.js's caches. With `pages` (the GuildMembers
+ * intent's events keep it true), the reply says how long the gateway may keep the page.
+ */
+export async function listMembers(
+  client: Client<true>,
+  pages: MemberPages | null,
+  guildId: string,
+  limit: number,
+  after: string | null,
+): Promise<Page> {
+  const fetchPage = () =>
+    pageThrough<APIGuildMember & { id: string }>(
+      limit,
+      DISCORD_MEMBER_PAGE,
+      after,
+      async (size, cursor) => {
+        const query = pageQuery(size, 'after', cursor)
+        const page = (await client.rest.get(Routes.guildMembers(guildId), { query })) as APIGuildMember[]
+        return page.map((member) => ({ ...member, id: member.user.id }))
+      },
+      toMember,
+    )
+  if (!pages) {
+    const { body, nextCursor } = await fetchPage()
+    return { body, nextCursor }
+  }
+  const { page, freshForMs } = await pages.read(guildId, fetchPage)
+  return { body: page.body, nextCursor: page.nextCursor, freshForMs }
 }
 
 /** The newest messages come from the cache when it can answer; older pages always from Discord. */

@@ -2,7 +2,7 @@ import { Events, RESTEvents, type Client } from 'discord.js'
 import { GatewayCloseCodes } from 'discord-api-types/v10'
 import type { BotStats, WorkerPush } from '../src/contract.ts'
 import { INVALID_STATUSES, REPLAYED_HEADER } from './rest-guard.ts'
-import { subscribe, unsubscribeAll } from './subscribe.ts'
+import { subscribe, subscribeRaw, unsubscribeAll } from './subscribe.ts'
 
 /**
  * How often the worker tells the gateway its heap. From its own timer: the gateway's health poll queues
@@ -44,10 +44,8 @@ export function watchClient(client: Client<true>, push: (message: WorkerPush) =>
     MEMORY_PUSH_MS,
   )
   client.rest.on(RESTEvents.Response, onResponse)
-  // 'raw' fires once per gateway dispatch but is missing from discord.js's ClientEvents typings
-  const rawEvents = client as unknown as NodeJS.EventEmitter
-  rawEvents.on(Events.Raw, onRaw)
   const unsubscribe = unsubscribeAll([
+    subscribeRaw(client, onRaw),
     subscribe(client, Events.ShardReconnecting, onReconnecting),
     subscribe(client, Events.ShardResume, onResumed),
     subscribe(client, Events.ShardReady, onResumed),
@@ -68,7 +66,6 @@ export function watchClient(client: Client<true>, push: (message: WorkerPush) =>
     dispose() {
       clearInterval(memoryTimer)
       client.rest.off(RESTEvents.Response, onResponse)
-      rawEvents.off(Events.Raw, onRaw)
       unsubscribe()
     },
   }

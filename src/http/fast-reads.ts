@@ -5,7 +5,7 @@ import type { Metrics } from '../observability/metrics.ts'
 import { recordRequest } from '../observability/request-log.ts'
 import type { BotHandle } from '../pool/bot-types.ts'
 import type { BotPool } from '../pool/pool.ts'
-import { MESSAGES_LIMIT, readLimit, SNOWFLAKE } from './query.ts'
+import { MEMBERS_LIMIT, MESSAGES_LIMIT, readLimit, SNOWFLAKE } from './query.ts'
 import { nextLink } from './routes/router.ts'
 import { SECURITY_HEADERS } from './security-headers.ts'
 import type { SessionStore } from '../sessions/store.ts'
@@ -20,6 +20,7 @@ const withLink = (link: Record<string, string>): Headers => {
   return headers
 }
 const SERVING = new Set(['ready', 'reconnecting', 'restarting'])
+const SHORT_PATHS = new Set(['/api/guilds', '/api/channels', '/api/messages', '/api/members'])
 
 export type FastReadDeps = {
   pool: BotPool
@@ -52,7 +53,8 @@ function readQuery(query: string, allowed: readonly string[]): Map<string, strin
 }
 
 /**
- * GET /api/guilds, /api/channels and the newest /api/messages answered from bodies the gateway already holds,
+ * GET /api/guilds, /api/channels, the newest /api/messages and /api/members pages answered from bodies the gateway
+ * already holds,
  * without the middleware chain and on the request's own tick: the hottest reads cost a session lookup and a
  * Map read. It only ever answers 200: anything out of the ordinary (no or unknown session, a session the store
  * cannot tell at once, a bot not serving, a query it does not know or that breaks a rule, nothing cached, CORS)
@@ -88,6 +90,18 @@ export function createFastReads(deps: FastReadDeps) {
         if (!page) return null
         return { body: page.body, headers: withLink(nextLink(url, 'before', page.nextCursor, deps.publicUrl)) }
       }
+      case '/api/members': {
+        const params = readQuery(query, ['guildId', 'limit', 'after'])
+        const guildId = params?.get('guildId')
+        const after = params?.get('after') ?? null
+        const limit = readLimit(params?.get('limit'), MEMBERS_LIMIT)
+        if (!guildId || !SNOWFLAKE.test(guildId) || (after !== null && !SNOWFLAKE.test(after)) || limit === null)
+          return null
+        if (invalidBudgetError(budget) || bot.cache.inGuild(guildId) !== true) return null
+        const page = bot.cache.members({ guildId, limit, after })
+        if (!page) return null
+        return { body: page.body, headers: withLink(nextLink(url, 'after', page.nextCursor, deps.publicUrl)) }
+      }
       default:
         return null
     }
@@ -101,7 +115,7 @@ export function createFastReads(deps: FastReadDeps) {
     const pathStart = url.indexOf('/', url.indexOf('//') + 2)
     const queryStart = url.indexOf('?', pathStart)
     const path = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart)
-    if (path !== '/api/channels' && path !== '/api/guilds' && path !== '/api/messages') return undefined
+    if (!SHORT_PATHS.has(path)) return undefined
     if (deps.corsEnabled && request.headers.has('origin')) return undefined
     const startedAt = performance.now()
     const sessionId = readSessionId(request.headers.get('authorization') ?? undefined)

@@ -183,8 +183,9 @@ export function superviseBot(
       })
     }
     workers.set(generation, worker)
-    // message pages came from the old worker's cache, which no event keeps true any more
+    // message and member pages came from the old worker, whose events no longer tell their changes
     cache.apply({ botvisor: 'messages', channelId: null })
+    cache.apply({ botvisor: 'members', guildId: null })
     worker.onPush((push) => onPush(generation, push))
     void worker.exited.then((reason) => {
       workers.delete(generation)

@@ -79,7 +79,7 @@ const members = createRoute({
   tags: ['read'],
   summary: "A guild's members",
   description:
-    'By ascending id, paging through Discord as needed; needs the GuildMembers intent. `Link` holds the next page.',
+    'By ascending id, paging through Discord as needed; needs the GuildMembers intent. A page read again is answered from the gateway without a Discord call until a member event (join, leave, update) says the guild changed, at most 60 s. `Link` holds the next page.',
   security,
   request: {
     query: z.object({
@@ -170,8 +170,13 @@ export function readRoutes(publicUrl: string | null) {
         const { guildId, limit, after } = c.req.valid('query')
         const bot = c.get('bot')
         if (bot.cache.inGuild(guildId) === false) throw notInGuild()
-        const page = unwrapInGuild(await bot.call((worker) => worker.listMembers(guildId, limit, after ?? null)))
-        return sendJsonTextAfterAwait(c, page.body, nextLink(c.req.url, 'after', page.nextCursor, publicUrl))
+        const query = { guildId, limit, after: after ?? null }
+        // a page the worker answered before, while its member events say it still holds
+        const kept = bot.cache.members(query)
+        const page = kept ?? unwrapInGuild(await bot.call((worker) => worker.listMembers(guildId, limit, query.after)))
+        if (!kept) bot.cache.keepMembers(query, page)
+        const link = nextLink(c.req.url, 'after', page.nextCursor, publicUrl)
+        return kept ? sendJsonText(c, page.body, link) : sendJsonTextAfterAwait(c, page.body, link)
       })
       .openapi(messages, async (c) => {
         const { channelId, limit, before } = c.req.valid('query')
