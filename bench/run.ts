@@ -1,6 +1,7 @@
 import { cpus, platform, release } from 'node:os'
 import type { FakeInfo } from './fake-process.ts'
 import { throughputTool } from './load.ts'
+import { runLargePagesBench, writeLargePagesResults } from './large-pages.ts'
 import { runLoginFlood, writeFloodResults } from './login-flood.ts'
 import { runEventsBench, writeEventsResults } from './events.ts'
 import { runRestartBench, writeRestartResults } from './restart.ts'
@@ -56,6 +57,8 @@ try {
     writeEventsResults(await runEventsBench(group, say, quick), quick)
     heading(`restart (fresh processes: ${quick ? 10 : 50} bots on SQLite, SIGTERM and start again)`)
     writeRestartResults(await runRestartBench(group, say, quick), quick)
+    heading('large pages (fresh processes: one bot in a 1 200-member guild, against bare Bun.serve)')
+    writeLargePagesResults(await runLargePagesBench(group, say, quick), quick)
     heading('store (logins/s on SQLite vs memory; cached reads through HTTP, a service on each store)')
     writeStoreResults(await runStoreBench(group, say, quick), quick)
     heading('done')

@@ -35,6 +35,8 @@ export type SoakInput = {
   /** Process RSS after a forced GC and settling, after the warm-up and at the end. */
   rssStartBytes: number
   rssEndBytes: number
+  /** What the service held at the start sample (after the warm-up, churn under way). */
+  censusStart: SoakCensus
   /** What the service held once the churn stopped and the crashed bots were back. */
   census: SoakCensus
   lagAllMs: number[]
@@ -90,7 +92,9 @@ export function judgeSoak(input: SoakInput): SoakResults {
     {
       name: 'process RSS after GC, end vs start',
       target: `within ${RSS_GROWTH_LIMIT * 100} %`,
-      measured: `${mb(input.rssStartBytes)} → ${mb(input.rssEndBytes)} (${percent(rssGrowth)})`,
+      measured:
+        `${mb(input.rssStartBytes)} → ${mb(input.rssEndBytes)} (${percent(rssGrowth)}; worker threads ` +
+        `${input.censusStart.workerThreads ?? '?'} → ${census.workerThreads ?? '?'})`,
       pass: Math.abs(rssGrowth) <= RSS_GROWTH_LIMIT,
     },
     {

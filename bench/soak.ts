@@ -15,7 +15,7 @@ const CHURN_BOTS = 5
 const RATE_PER_SECOND = 600
 const TICK_MS = 10
 const MAX_IN_FLIGHT = 2_000 // past this the generator skips (and counts) sends instead of piling up sockets
-const WARMUP_MS = 15_000
+const WARMUP_MS = 30_000
 const CHURN_EVERY_MS = 2_000
 /** A 5xx for a crashed bot sent from its crash until this long after it answers ready again is the crash's. */
 const CRASH_GRACE_MS = 1_000
@@ -142,19 +142,9 @@ export async function runSoak(group: ProcessGroup, minutes: number, say: (line: 
     for (const deadline = Date.now() + 30_000; inFlight > 0 && Date.now() < deadline; ) await Bun.sleep(50)
   }
 
-  say(`  warm-up ${WARMUP_MS / 1000} s`)
-  await traffic(Date.now() + WARMUP_MS)
-  await drain()
-  await control<SoakSample>('sample') // discards the warm-up's lag samples
-  const start = await control<SoakSample>('sample', { gc: true })
-  say(`  after GC at the start: gateway heap ${mb(start.heapBytes)}, RSS ${mb(start.rssBytes)}`)
-  minute = newMinute(1)
-  phase = 'measured'
-  sent201.clear() // the warm-up's sends are drained and left out on both sides
-  sendsUnknown.clear()
-  const soakStartMs = Date.now()
-
-  // churn: other bots log in and out, one after another, for the whole run
+  // churn: other bots log in and out, one after another, for the whole run, warm-up included: a logout leaves its
+  // thread idle for the next login (up to IDLE_WORKERS), so the start sample must already hold that pool, or the
+  // RSS check would count the pool filling up (2 threads, ~45 MB: the +5.2 % of the run of 2026-12-07 14:08) as growth
   let churning = true
   const churn = { logins: 0, logouts: 0, failures: 0 }
   const churnLoop = (async () => {
@@ -180,6 +170,19 @@ export async function runSoak(group: ProcessGroup, minutes: number, say: (line: 
       await Bun.sleep(CHURN_EVERY_MS)
     }
   })()
+
+  say(`  warm-up ${WARMUP_MS / 1000} s`)
+  await traffic(Date.now() + WARMUP_MS)
+  await drain()
+  await control<SoakSample>('sample') // discards the warm-up's lag samples
+  const start = await control<SoakSample>('sample', { gc: true })
+  const censusStart = await control<SoakCensus>('census')
+  say(`  after GC at the start: gateway heap ${mb(start.heapBytes)}, RSS ${mb(start.rssBytes)}`)
+  minute = newMinute(1)
+  phase = 'measured'
+  sent201.clear() // the warm-up's sends are drained and left out on both sides
+  sendsUnknown.clear()
+  const soakStartMs = Date.now()
 
   // crashes: a few, evenly spread, each on a different bot
   const crashCount = Math.max(1, Math.min(5, Math.round(minutes * 0.3)))
@@ -245,6 +248,7 @@ export async function runSoak(group: ProcessGroup, minutes: number, say: (line: 
     heapEndBytes: end.heapBytes,
     rssStartBytes: start.rssBytes,
     rssEndBytes: end.rssBytes,
+    censusStart,
     census,
     lagAllMs: lagAll,
     rows: minutes_,
