@@ -93,11 +93,13 @@ async function bench(): Promise<BenchResults> {
   }
 
   const discord429 = { ours: 0, naive: 0 }
-  /** Runs a phase of one design and books the 429s Discord answered meanwhile to it. */
-  const booked = async <T>(who: 'ours' | 'naive', phase: () => Promise<T>): Promise<T> => {
+  /** Runs a phase of one design and books the 429s Discord answered meanwhile to it, naming the phase that had any. */
+  const booked = async <T>(who: 'ours' | 'naive', phase: string, run: () => Promise<T>): Promise<T> => {
     const before = await readCounters(fakeUrl)
-    const result = await phase()
-    discord429[who] += (await readCounters(fakeUrl)).rateLimited429 - before.rateLimited429
+    const result = await run()
+    const limited = (await readCounters(fakeUrl)).rateLimited429 - before.rateLimited429
+    discord429[who] += limited
+    if (limited > 0) say(`  ${limited} × 429 from Discord during ${who}: ${phase}`)
     return result
   }
 
@@ -109,18 +111,18 @@ async function bench(): Promise<BenchResults> {
   }
   heading('memory and logins (fresh processes, no load)')
   const memory = {
-    ours: await booked('ours', () =>
+    ours: await booked('ours', 'memory and logins', () =>
       measureMemory(group, apiUrl, { who: 'ours', bots: bots.slice(0, maxBots) }, memoryPlan, say),
     ),
-    naive: await booked('naive', () =>
+    naive: await booked('naive', 'memory and logins', () =>
       measureMemory(group, apiUrl, { who: 'naive', bots: bots.slice(maxBots, 2 * maxBots) }, memoryPlan, say),
     ),
-    packed: await booked('ours', () =>
+    packed: await booked('ours', 'packed memory and logins', () =>
       measureMemory(group, apiUrl, { who: 'packed', bots: bots.slice(2 * maxBots, 3 * maxBots) }, memoryPlan, say),
     ),
   }
   heading(`sends through the packed service (BOTS_PER_WORKER=${PACKED_BOTS_PER_WORKER}, a fresh process)`)
-  const packedSends = await booked('ours', () =>
+  const packedSends = await booked('ours', 'packed sends', () =>
     measurePackedSends(
       ctx,
       apiUrl,
@@ -146,7 +148,7 @@ async function bench(): Promise<BenchResults> {
     for (const who of ['ours', 'naive'] as const) {
       const design = designs[who]
       const newBots = design.pool.slice(design.logged.length, count)
-      const run = await booked(who, () =>
+      const run = await booked(who, `logins up to ${count} bots`, () =>
         loginAll(
           design.url,
           newBots.map((bot) => bot.token),
@@ -161,7 +163,7 @@ async function bench(): Promise<BenchResults> {
     limitRun ??= stepLimit
     limitSteps.push(stepLimit.limit)
     for (const who of ['ours', 'naive'] as const) {
-      const step = await booked(who, () =>
+      const step = await booked(who, `routes at ${count} bots`, () =>
         measureDesign(ctx, who, designs[who].url, designs[who].logged, plan.fixedRates),
       )
       const rssBytes = memory[who].rssBytes[designs[who].steps.length] ?? Number.NaN
@@ -174,11 +176,13 @@ async function bench(): Promise<BenchResults> {
   for (let i = 0; i < plan.crashes; i++) {
     const target = designs.ours.logged[Math.floor((i * designs.ours.logged.length) / plan.crashes)] as Logged
     crashRecoveryMs.push(
-      await booked('ours', () => timeCrashRecovery(service.info.controlUrl, service.info.url, target)),
+      await booked('ours', 'crash recovery', () =>
+        timeCrashRecovery(service.info.controlUrl, service.info.url, target),
+      ),
     )
     await Bun.sleep(500)
   }
-  const oneByOne = await booked('ours', () =>
+  const oneByOne = await booked('ours', 'one-by-one logins', () =>
     loginOneByOne(
       service.info.url,
       bots.slice(3 * maxBots).map((bot) => bot.token),

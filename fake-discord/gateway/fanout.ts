@@ -16,10 +16,17 @@ export function createFanout(world: WorldState, sessions: SessionStore): (event:
   }
   const canView = (session: Session, message: MessageRecord): boolean =>
     canViewChannel(session, world.channels.get(message.channelId))
-  const inGuild = (session: Session, guildId: string) =>
-    world.guilds.get(guildId)?.members.has(session.bot.user.id) ?? false
-  const each = (intent: number, accept: (session: Session) => boolean, send: (session: Session) => void) => {
-    for (const session of sessions.live()) if (hasIntent(session.intents, intent) && accept(session)) send(session)
+  /** Every live session in the guild with the intent that `accept`s the dispatch. */
+  const each = (
+    guildId: string,
+    intent: number,
+    accept: (session: Session) => boolean,
+    send: (session: Session) => void,
+  ) => {
+    const guild = world.guilds.get(guildId)
+    if (!guild) return
+    for (const session of sessions.inGuild(guild.members))
+      if (hasIntent(session.intents, intent) && accept(session)) send(session)
   }
 
   const messageFor = (session: Session, message: MessageRecord) => {
@@ -43,6 +50,7 @@ export function createFanout(world: WorldState, sessions: SessionStore): (event:
       case 'messageUpdate': {
         const type = event.type === 'messageCreate' ? 'MESSAGE_CREATE' : 'MESSAGE_UPDATE'
         each(
+          event.message.guildId,
           Intent.GuildMessages,
           (s) => canView(s, event.message),
           (s) => sessions.dispatch(s, type, messageFor(s, event.message)),
@@ -52,6 +60,7 @@ export function createFanout(world: WorldState, sessions: SessionStore): (event:
       case 'messageDelete': {
         const { message } = event
         each(
+          message.guildId,
           Intent.GuildMessages,
           (s) => canView(s, message),
           (s) =>
@@ -87,6 +96,7 @@ export function createFanout(world: WorldState, sessions: SessionStore): (event:
             : base
         const type = event.type === 'reactionAdd' ? 'MESSAGE_REACTION_ADD' : 'MESSAGE_REACTION_REMOVE'
         each(
+          message.guildId,
           Intent.GuildMessageReactions,
           (s) => canView(s, message),
           (s) => sessions.dispatch(s, type, data),
@@ -97,15 +107,15 @@ export function createFanout(world: WorldState, sessions: SessionStore): (event:
         const guild = world.guilds.get(event.guildId)
         if (!guild) return
         // the bot itself joining: its sessions get the whole guild, as after an invite
-        for (const s of sessions.live()) {
-          if (s.bot.user.id === event.member.userId && hasIntent(s.intents, Intent.Guilds)) {
+        for (const s of sessions.ofBot(event.member.userId)) {
+          if (hasIntent(s.intents, Intent.Guilds))
             sessions.dispatch(s, 'GUILD_CREATE', buildGuildCreate(world, guild, s))
-          }
         }
         const data = { ...toApiMember(world, event.member), guild_id: event.guildId }
         each(
+          event.guildId,
           Intent.GuildMembers,
-          (s) => s.bot.user.id !== event.member.userId && inGuild(s, event.guildId),
+          (s) => s.bot.user.id !== event.member.userId,
           (s) => sessions.dispatch(s, 'GUILD_MEMBER_ADD', data),
         )
         return
@@ -114,6 +124,7 @@ export function createFanout(world: WorldState, sessions: SessionStore): (event:
         const channel = world.channels.get(event.channelId)
         const data = { ids: event.messageIds, channel_id: event.channelId, guild_id: event.guildId }
         each(
+          event.guildId,
           Intent.GuildMessages,
           (s) => canViewChannel(s, channel),
           (s) => sessions.dispatch(s, 'MESSAGE_DELETE_BULK', data),
@@ -130,6 +141,7 @@ export function createFanout(world: WorldState, sessions: SessionStore): (event:
         }[event.type]
         const data = toApiChannel(event.channel)
         each(
+          event.channel.guildId,
           Intent.Guilds,
           (s) => canViewChannel(s, event.channel),
           (s) => sessions.dispatch(s, type, data),
@@ -145,11 +157,12 @@ export function createFanout(world: WorldState, sessions: SessionStore): (event:
           communication_disabled_until: null,
         }
         // a bot hears of its own member changing without the GuildMembers intent (its roles decide what it may do)
-        for (const s of sessions.live()) {
-          const own = s.bot.user.id === event.member.userId
-          if (!inGuild(s, event.guildId) || !(own || hasIntent(s.intents, Intent.GuildMembers))) continue
-          sessions.dispatch(s, 'GUILD_MEMBER_UPDATE', data)
-        }
+        each(
+          event.guildId,
+          0,
+          (s) => s.bot.user.id === event.member.userId || hasIntent(s.intents, Intent.GuildMembers),
+          (s) => sessions.dispatch(s, 'GUILD_MEMBER_UPDATE', data),
+        )
         return
       }
       case 'typingStart': {
@@ -163,6 +176,7 @@ export function createFanout(world: WorldState, sessions: SessionStore): (event:
           ...(member ? { member: toApiMember(world, member) } : {}),
         }
         each(
+          event.guildId,
           Intent.GuildMessageTyping,
           (s) => canViewChannel(s, channel),
           (s) => sessions.dispatch(s, 'TYPING_START', data),
@@ -171,15 +185,15 @@ export function createFanout(world: WorldState, sessions: SessionStore): (event:
       }
       case 'memberRemove': {
         const user = world.users.get(event.userId)
-        for (const s of sessions.live()) {
-          if (s.bot.user.id === event.userId && hasIntent(s.intents, Intent.Guilds)) {
-            sessions.dispatch(s, 'GUILD_DELETE', { id: event.guildId }) // no `unavailable`: the bot was removed
-          }
+        for (const s of sessions.ofBot(event.userId)) {
+          // no `unavailable`: the bot was removed
+          if (hasIntent(s.intents, Intent.Guilds)) sessions.dispatch(s, 'GUILD_DELETE', { id: event.guildId })
         }
         if (!user) return
         each(
+          event.guildId,
           Intent.GuildMembers,
-          (s) => inGuild(s, event.guildId),
+          () => true,
           (s) => sessions.dispatch(s, 'GUILD_MEMBER_REMOVE', { guild_id: event.guildId, user: toApiUser(user) }),
         )
         return
