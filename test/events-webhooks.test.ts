@@ -139,8 +139,11 @@ test('a receiver that fails twice then succeeds gets each event once, in order, 
   const delivered = mine.hook(receiver).slice(2)
   expect(delivered.map((got) => (got.event.data as { id?: string }).id)).toEqual(posted)
   expect(delivered.map((got) => got.body)).toEqual(mine.sse(reader).map(bytesOf))
-  const history = await stack.get(`/api/webhooks/${id}/deliveries`, session)
-  expect(history.status).toBe(200)
+  // the receiver has the last request before its answer is back and recorded: wait for the history to hold it
+  const history = await waitFor(async () => {
+    const reply = await stack.get(`/api/webhooks/${id}/deliveries`, session)
+    return reply.status === 200 && reply.json.length === posted.length + 2 && reply
+  })
   const attemptsLog = (history.json as { eventId: number; attempt: number; outcome: string }[])
     .reverse()
     .map((entry) => `${entry.eventId}#${entry.attempt} ${entry.outcome}`)

@@ -44,6 +44,16 @@ function receiver(answer: (n: number, request: Request) => Response | Promise<Re
   return { url: `http://127.0.0.1:${server.port}/hook`, received, server }
 }
 
+/**
+ * A webhook's delivery history once it holds `count` entries: the receiver has a request before its answer is
+ * back at the sender and recorded, so counting what the receiver got says nothing yet about the history.
+ */
+const historyOf = (webhooks: Webhooks, webhookId: string, count: number) =>
+  waitFor(async () => {
+    const history = await webhooks.deliveries(BOT, webhookId)
+    return history.length === count && history
+  })
+
 const logs: string[] = []
 const cleanups: (() => void)[] = []
 afterEach(() => {
@@ -133,7 +143,7 @@ describe('webhook delivery', () => {
     expect(delivered).toEqual(ids)
     // base 1 s doubling, jitter at the midpoint (random 0.5): 3/4 of 1 s, then of 2 s
     expect(waits).toEqual([750, 1500])
-    const history = await webhooks.deliveries(BOT, webhook.webhookId)
+    const history = await historyOf(webhooks, webhook.webhookId, 6)
     expect(history.map((entry) => [entry.eventId, entry.attempt, entry.outcome, entry.statusCode]).reverse()).toEqual([
       [1, 1, 'retrying', 503],
       [1, 2, 'retrying', 503],
@@ -153,7 +163,7 @@ describe('webhook delivery', () => {
     publish(hub, 'messageCreate')
     publish(hub, 'messageCreate')
     await waitFor(() => target.received.length === 2)
-    const history = (await webhooks.deliveries(BOT, webhook.webhookId)).reverse()
+    const history = (await historyOf(webhooks, webhook.webhookId, 2)).reverse()
     expect(history.map((entry) => [entry.eventId, entry.outcome, entry.statusCode])).toEqual([
       [1, 'failed', 410],
       [2, 'delivered', 200],
@@ -220,10 +230,7 @@ describe('webhook delivery', () => {
     await register(webhooks, healthy.url)
     publish(hub, 'messageCreate')
     await waitFor(() => healthy.received.length === 1)
-    const history = await waitFor(async () => {
-      const entries = await webhooks.deliveries(BOT, dead.webhook.webhookId)
-      return entries.length === 3 && entries
-    })
+    const history = await historyOf(webhooks, dead.webhook.webhookId, 3)
     expect(history.map((entry) => entry.outcome)).toEqual(['failed', 'retrying', 'retrying'])
     expect(history.every((entry) => entry.statusCode === null && entry.error?.includes('ECONNREFUSED'))).toBe(true)
   })
@@ -284,10 +291,7 @@ describe('webhook delivery', () => {
     for (let i = 0; i < 5; i++) publish(hub, 'messageCreate')
     // one in flight + two waiting; events 4 and 5 dropped
     expect(webhooks.queued()).toBe(3)
-    const history = await waitFor(async () => {
-      const entries = await webhooks.deliveries(BOT, webhook.webhookId)
-      return entries.length === 2 && entries
-    })
+    const history = await historyOf(webhooks, webhook.webhookId, 2)
     expect(history.map((entry) => [entry.eventId, entry.outcome])).toEqual([
       [5, 'dropped'],
       [4, 'dropped'],
