@@ -96,6 +96,17 @@ export function renderTables(r: BenchResults): string {
     row([`Botvisor packed ×${packed.botsPerWorker}`, ...packed.steps.map((step) => cell(step.send))]),
     row(['naive', ...r.naive.map((step) => cell(step.max.send))]),
   )
+  add(
+    '',
+    `#### Cached read through the packed service: GET /api/channels, req/s · p50 / p99 ms, against bare \`Bun.serve\` measured just before`,
+    '',
+    ...header('design', steps),
+    row([`bare Bun.serve, channels body`, ...packed.steps.map((step) => cell(step.limitChannels))]),
+    row([
+      `Botvisor packed ×${packed.botsPerWorker} GET /api/channels`,
+      ...packed.steps.map((step) => cell(step.cached)),
+    ]),
+  )
   const { ours, naive, oursOneByOne } = r.logins
   add(
     '',

@@ -11,8 +11,18 @@ export type DesignStep = {
   fixed: Measured[]
 }
 
-/** The packed service (BOTS_PER_WORKER bots per thread) at one step: idle memory, and sends in its own process. */
-export type PackedStep = { bots: number; rssBytes: number; rssPerBotBytes: number; send: Measured }
+/**
+ * The packed service (BOTS_PER_WORKER bots per thread) at one step: idle memory, and in a process of its own the
+ * cached read (with the bare ceiling measured just before it) and sends.
+ */
+export type PackedStep = {
+  bots: number
+  rssBytes: number
+  rssPerBotBytes: number
+  limitChannels: LoadResult
+  cached: Measured
+  send: Measured
+}
 
 export type LoginSummary = { bots: number; wallMs: number; p50Ms: number; p99Ms: number }
 
@@ -117,6 +127,17 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
     )
   }
   const packed = `packed ×${r.packed.botsPerWorker}`
+  const packedAtReference = r.packed.steps.find((step) => step.bots === ours.bots)
+  if (packedAtReference) {
+    const { cached: packedCached, limitChannels } = packedAtReference
+    const ratio = packedCached.rps / limitChannels.rps
+    add(
+      `cached read vs bare Bun.serve, ${packed} (${over})`,
+      '≥ 75 % (aim 85 %)',
+      `${pct(ratio)} (${rps(packedCached.rps)} / ${rps(limitChannels.rps)} bare just before)`,
+      ratio >= 0.75,
+    )
+  }
   const topPacked = r.packed.steps.at(-1)
   const mbPerBot = (bytes: number) => bytes / 1_048_576
   if (topPacked) {
