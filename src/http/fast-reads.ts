@@ -54,9 +54,8 @@ function readQuery(query: string, allowed: readonly string[]): Map<string, strin
 
 /**
  * GET /api/guilds, /api/channels, the newest /api/messages and /api/members pages answered from bodies the gateway
- * already holds,
- * without the middleware chain and on the request's own tick: the hottest reads cost a session lookup and a
- * Map read. It only ever answers 200: anything out of the ordinary (no or unknown session, a session the store
+ * already holds, without the middleware chain and on the request's own tick: the hottest reads cost a session
+ * lookup and a Map read. It only ever answers 200: anything out of the ordinary (no or unknown session, a session the store
  * cannot tell at once, a bot not serving, a query it does not know or that breaks a rule, nothing cached, CORS)
  * returns undefined and the full app answers, so every error lives there. The rules it does check (ids, limits,
  * the invalid-request budget, the security headers, the log line) are the full app's own definitions.

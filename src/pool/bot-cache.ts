@@ -41,8 +41,8 @@ const MESSAGE_CHANNELS = 32
  */
 type KeptRun = { run: NewestRun; expiresAt: number; last: { limit: number; page: Page } | null }
 /**
- * Member pages the gateway keeps per bot (least recently read dropped first). A 1 000-member page is ~200 KB, so a
- * bot reading big pages holds at most ~1 MB of them; a bot that reads no members holds nothing.
+ * Member pages the gateway keeps per bot (the one kept longest ago dropped first). A 1 000-member page is ~200 KB,
+ * so a bot reading big pages holds at most ~1 MB of them; a bot that reads no members holds nothing.
  */
 const MEMBER_PAGES = 4
 type KeptMemberPage = { guildId: string; page: Page; expiresAt: number }
