@@ -308,8 +308,10 @@ export function createBotApi(push: (message: WorkerPush) => void, calls: EventTa
     listChannels: (guildId) => answer(async (client) => serializeChannels(findGuild(client, guildId))),
     listMembers: (guildId, limit, after) =>
       answer(async (client) => {
-        if (!has(PRIVILEGED_INTENTS.GuildMembers)) throw missingIntent('GuildMembers')
-        return listMembers(client, requireRunning().memberPages, findGuild(client, guildId).id, limit, after)
+        // the pages exist exactly when the bot has the GuildMembers intent (start())
+        const pages = requireRunning().memberPages
+        if (!pages) throw missingIntent('GuildMembers')
+        return listMembers(client, pages, findGuild(client, guildId).id, limit, after)
       }),
     listMessages: (channelId, limit, before) =>
       answer(async (client) => {

@@ -46,12 +46,12 @@ const pageQuery = (size: number, cursorName: string, cursor: string | null) =>
   new URLSearchParams({ limit: String(size), ...(cursor ? { [cursorName]: cursor } : {}) })
 
 /**
- * A page of a guild's members from Discord's REST, never into discord.js's caches. With `pages` (the GuildMembers
- * intent's events keep it true), the reply says how long the gateway may keep the page.
+ * A page of a guild's members from Discord's REST, never into discord.js's caches. `pages` (kept true by the
+ * GuildMembers intent's events) says how long the gateway may keep it.
  */
 export async function listMembers(
   client: Client<true>,
-  pages: MemberPages | null,
+  pages: MemberPages,
   guildId: string,
   limit: number,
   after: string | null,
@@ -68,10 +68,6 @@ export async function listMembers(
       },
       toMember,
     )
-  if (!pages) {
-    const { body, nextCursor } = await fetchPage()
-    return { body, nextCursor }
-  }
   const { page, freshForMs } = await pages.read(guildId, fetchPage)
   return { body: page.body, nextCursor: page.nextCursor, freshForMs }
 }
