@@ -153,6 +153,11 @@ const EnvSchema = z.object({
     .enum(['0', '1'])
     .default('1')
     .transform((flag) => flag === '1'),
+  // 0 sends every POST /api/messages through the full app too (src/http/fast-sends.ts): same answers, more CPU.
+  FAST_SENDS: z
+    .enum(['0', '1'])
+    .default('1')
+    .transform((flag) => flag === '1'),
   // On SIGTERM, answer /readyz 503 but keep serving this long before closing the listener: a load balancer
   // polling /readyz takes the node out meanwhile, so no client meets a refused connection. 0 on a laptop.
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).default(0),

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { loadConfig } from '../src/config.ts'
-import { createLogger } from '../src/log.ts'
-import { startService, type Service } from '../src/service.ts'
+import type { Service } from '../src/service.ts'
 import { expectDocumented } from './support/openapi-check.ts'
-import { startStack, type Stack } from './support/stack.ts'
+import { answeredSince, startBeside, startStack, type Stack } from './support/stack.ts'
 
 // One fake Discord, two services on it: the stack's with the short path on (the default), and one with FAST_READS=0.
 let stack: Stack
@@ -12,23 +10,12 @@ let sessionId: string
 let slowSessionId: string
 beforeAll(async () => {
   stack = await startStack()
-  slow = startService(
-    loadConfig({
-      PORT: '0',
-      DISCORD_API_URL: stack.discord.apiUrl,
-      LOG_LEVEL: 'silent',
-      WARM_SPARE_WORKERS: '0',
-      FAST_READS: '0',
-    }),
-    createLogger('silent'),
-  )
   sessionId = (await stack.login(stack.discord.tokens.alpha)).sessionId
-  const login = await fetch(`${slow.url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token: stack.discord.tokens.alpha }),
-  })
-  slowSessionId = ((await login.json()) as { sessionId: string }).sessionId
+  ;({ service: slow, sessionId: slowSessionId } = await startBeside(
+    stack,
+    { FAST_READS: '0' },
+    stack.discord.tokens.alpha,
+  ))
 })
 afterAll(async () => {
   await slow.stop()
@@ -41,13 +28,7 @@ const headerSet = (headers: Headers, origin: string) =>
     .filter(([name]) => !['date', 'content-length', 'transfer-encoding'].includes(name))
     .map(([name, value]) => [name, value.replaceAll(origin, '<origin>')])
     .sort()
-/** The path named by the request's log line. */
-const answeredBy = (before: number) =>
-  stack.logs
-    .slice(before)
-    .map((line) => JSON.parse(line))
-    .filter((line) => line.msg === 'request')
-    .map((line) => line.via)
+const answeredBy = (before: number) => answeredSince(stack, before)
 
 describe('the short path answers the hottest cached reads, exactly as the full app would', () => {
   test('cached guild, channel, newest-message and member reads are answered by the short path; anything else by the app', async () => {

@@ -5,9 +5,11 @@ import { requireAdmin } from './admin-auth.ts'
 import { guardInvalidBudget, requireBot, requireSession } from './auth.ts'
 import type { Config } from '../config.ts'
 import type { AppEnv } from './env.ts'
-import { AppError, toAppError } from '../errors.ts'
+import { AppError } from '../errors.ts'
+import { createErrorAnswers, type AnswerError } from './error-answer.ts'
 import type { InvalidRequestBudget } from '../discord/invalid-budget.ts'
 import { createFastReads } from './fast-reads.ts'
+import { createFastSends } from './fast-sends.ts'
 import { createHostCheck } from './host.ts'
 import { idempotency } from './idempotency.ts'
 import type { IdempotencyStore } from '../store/idempotency.ts'
@@ -17,7 +19,6 @@ import type { Logger } from '../log.ts'
 import type { Metrics } from '../observability/metrics.ts'
 import type { BotPool } from '../pool/pool.ts'
 import { describeApi } from './openapi.ts'
-import { createLogThrottle } from '../observability/log-throttle.ts'
 import { recordRequest, requestLogger, sessionFields } from '../observability/request-log.ts'
 import { routePath } from 'hono/route'
 import { adminRoutes } from './routes/admin.ts'
@@ -67,7 +68,11 @@ const EXPOSED_HEADERS = [
   'Idempotent-Replayed',
 ]
 
-export function createApp(deps: AppDeps) {
+/** The Hono app: every route, every error. `answerError` maps and logs its errors (error-answer.ts). */
+export function createApp(
+  deps: AppDeps,
+  answerError: AnswerError = createErrorAnswers(deps.log, deps.config.LOG_REPEAT_INTERVAL_MS),
+) {
   const { config, log, pool, sessions, metrics, budget } = deps
   const app = new OpenAPIHono<AppEnv>()
 
@@ -148,34 +153,18 @@ export function createApp(deps: AppDeps) {
     throw new AppError(404, 'not_found', `No route ${c.req.method} ${c.req.path}${hint}`)
   })
 
-  const quiet = createLogThrottle(log, config.LOG_REPEAT_INTERVAL_MS)
   app.onError((err, c) => {
-    const e = toAppError(err)
-    const who = sessionFields(c)
-    // a stack only for our own bugs; what a client or Discord caused is a short line, once per key per interval
-    if (e.code === 'internal')
-      log.error({ err, code: e.code, ...who }, 'request failed') // the stack stays in the log
-    else {
-      const route = routePath(c, -1)
-      const fields = { code: e.code, status: e.status, route, ...who }
-      quiet.write(
-        e.status >= 500 ? 'warn' : 'info',
-        `${e.status} ${e.code} ${c.req.method} ${route}`,
-        fields,
-        e.publicMessage,
-      )
-    }
-    // RFC 9110 §15.5.2: a 401 names the scheme that would work; sessions and the admin token are both bearer-like
-    const headers = e.status === 401 ? { 'WWW-Authenticate': 'Bearer', ...e.extra.headers } : e.extra.headers
-    return c.json({ error: e.publicMessage, code: e.code }, e.status, headers)
+    const answer = answerError(err, { method: c.req.method, route: routePath(c, -1), who: sessionFields(c) })
+    return c.json(answer.body, answer.status, answer.headers)
   })
   return app
 }
 
 /**
- * The whole HTTP side as Bun.serve's fetch: the short path (fast-reads.ts) answers the hottest cached reads on
- * the request's own tick, and everything else, every error included, goes to the Hono app. FAST_READS=0 sends
- * everything to the app (the answers are the same; tests run the read suite both ways).
+ * The whole HTTP side as Bun.serve's fetch: the short paths answer the hottest cached reads on the request's own
+ * tick (fast-reads.ts) and ordinary sends (fast-sends.ts), and everything else, every refusal before a send
+ * included, goes to the Hono app. FAST_READS=0 and FAST_SENDS=0 send everything to the app (the answers are the
+ * same; tests compare both ways).
  */
 export function createHttpHandler(
   deps: AppDeps & {
@@ -183,18 +172,21 @@ export function createHttpHandler(
     listenerOrigin: () => string
   },
 ) {
-  const app = createApp(deps)
   const { config, pool, sessions, metrics, log, budget } = deps
-  const fastRead = config.FAST_READS
-    ? createFastReads({
-        pool,
-        sessions,
-        metrics,
-        log,
-        budget,
-        corsEnabled: config.CORS_ORIGINS.length > 0,
-        publicUrl: config.PUBLIC_URL ?? null,
-      })
+  const answerError = createErrorAnswers(log, config.LOG_REPEAT_INTERVAL_MS)
+  const app = createApp(deps, answerError)
+  const shortPath = {
+    pool,
+    sessions,
+    metrics,
+    log,
+    budget,
+    corsEnabled: config.CORS_ORIGINS.length > 0,
+    publicUrl: config.PUBLIC_URL ?? null,
+  }
+  const fastRead = config.FAST_READS ? createFastReads(shortPath) : null
+  const fastSend = config.FAST_SENDS
+    ? createFastSends({ ...shortPath, bodyLimitBytes: config.BODY_LIMIT_BYTES, answerError })
     : null
   const checkHost = createHostCheck(deps.listenerOrigin)
   return {
@@ -206,9 +198,10 @@ export function createHttpHandler(
         return host.response
       }
       const request = host.request
+      const viaApp = (forApp: Request) => app.fetch(forApp, { peerAddress: server?.requestIP(received)?.address })
       // while shutting down, everything goes through the app, which knows how to refuse
-      const fast = fastRead && deps.isReady() ? fastRead(request) : undefined
-      return fast ?? app.fetch(request, { peerAddress: server?.requestIP(received)?.address })
+      if (!deps.isReady()) return viaApp(request)
+      return fastRead?.(request) ?? fastSend?.(request, viaApp) ?? viaApp(request)
     },
   }
 }

@@ -1,18 +1,10 @@
-import { invalidBudgetError, readSessionId } from './auth.ts'
-import type { InvalidRequestBudget } from '../discord/invalid-budget.ts'
-import type { Logger } from '../log.ts'
-import type { Metrics } from '../observability/metrics.ts'
+import { invalidBudgetError } from './auth.ts'
 import { recordRequest } from '../observability/request-log.ts'
 import type { BotHandle } from '../pool/bot-types.ts'
-import type { BotPool } from '../pool/pool.ts'
 import { MEMBERS_LIMIT, MESSAGES_LIMIT, readLimit, SNOWFLAKE } from './query.ts'
 import { nextLink } from './routes/router.ts'
-import { SECURITY_HEADERS } from './security-headers.ts'
-import type { SessionStore } from '../sessions/store.ts'
+import { JSON_HEADERS, sessionBot, splitUrl, type ShortPathDeps } from './short-path.ts'
 
-// One Headers object for every response: Bun copies it into a Response 3× faster than a plain object (measured
-// 0.31 vs 1.08 µs), and nothing mutates it.
-const JSON_HEADERS = new Headers({ 'Content-Type': 'application/json', ...SECURITY_HEADERS })
 const withLink = (link: Record<string, string>): Headers => {
   if (!link.link) return JSON_HEADERS
   const headers = new Headers(JSON_HEADERS)
@@ -21,17 +13,6 @@ const withLink = (link: Record<string, string>): Headers => {
 }
 const SERVING = new Set(['ready', 'reconnecting', 'restarting'])
 const SHORT_PATHS = new Set(['/api/guilds', '/api/channels', '/api/messages', '/api/members'])
-
-export type FastReadDeps = {
-  pool: BotPool
-  sessions: SessionStore
-  metrics: Metrics
-  log: Logger
-  budget: InvalidRequestBudget
-  corsEnabled: boolean
-  /** PUBLIC_URL: the base of the Link header's URL (null: the request's origin). */
-  publicUrl: string | null
-}
 
 type Answer = { body: string; headers: Headers }
 
@@ -60,7 +41,7 @@ function readQuery(query: string, allowed: readonly string[]): Map<string, strin
  * returns undefined and the full app answers, so every error lives there. The rules it does check (ids, limits,
  * the invalid-request budget, the security headers, the log line) are the full app's own definitions.
  */
-export function createFastReads(deps: FastReadDeps) {
+export function createFastReads(deps: ShortPathDeps) {
   const { pool, sessions, metrics, log, budget } = deps
 
   function answer(path: string, query: string, url: string, bot: BotHandle): Answer | null {
@@ -111,21 +92,17 @@ export function createFastReads(deps: FastReadDeps) {
   return function fastRead(request: Request): Response | undefined {
     if (request.method !== 'GET') return undefined
     const url = request.url
-    const pathStart = url.indexOf('/', url.indexOf('//') + 2)
-    const queryStart = url.indexOf('?', pathStart)
-    const path = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart)
+    const { path, query } = splitUrl(url)
     if (!SHORT_PATHS.has(path)) return undefined
     if (deps.corsEnabled && request.headers.has('origin')) return undefined
     const startedAt = performance.now()
-    const sessionId = readSessionId(request.headers.get('authorization') ?? undefined)
-    const session = sessionId ? sessions.peek(sessionId) : undefined
-    const bot = session ? pool.get(session.botKey) : undefined
-    // a session of an earlier instance of this bot (its lease is gone) is the full app's to refuse, as requireBot does
-    if (!session || !bot || bot.workerId !== session.workerId || !SERVING.has(bot.state())) return undefined
-    const found = answer(path, queryStart < 0 ? '' : url.slice(queryStart + 1), url, bot)
-    if (!found) return undefined
+    const found = sessionBot(request, sessions, pool)
+    if (!found || !SERVING.has(found.bot.state())) return undefined
+    const { session, bot } = found
+    const answered = answer(path, query, url, bot)
+    if (!answered) return undefined
 
-    const response = new Response(found.body, { status: 200, headers: found.headers })
+    const response = new Response(answered.body, { status: 200, headers: answered.headers })
     recordRequest(log, metrics, 'GET', path, 200, performance.now() - startedAt, 'short', session)
     return response
   }

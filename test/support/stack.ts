@@ -126,6 +126,41 @@ export async function startStack(
   }
 }
 
+/**
+ * A second service on the stack's fake Discord, silent, logged in as `token`: the tests that compare two
+ * settings run one beside the stack's. Stop it before the stack (the stack's stop counts the worker threads).
+ */
+export async function startBeside(
+  stack: Stack,
+  env: Record<string, string>,
+  token: string,
+): Promise<{ service: Service; sessionId: string }> {
+  const service = startService(
+    loadConfig({
+      PORT: '0',
+      DISCORD_API_URL: stack.discord.apiUrl,
+      LOG_LEVEL: 'silent',
+      WARM_SPARE_WORKERS: '0',
+      ...env,
+    }),
+    createLogger('silent'),
+  )
+  const login = await fetch(`${service.url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token }),
+  })
+  return { service, sessionId: ((await login.json()) as { sessionId: string }).sessionId }
+}
+
+/** Which path answered each request logged since `before` (its log line's `via`): 'short' or 'app'. */
+export const answeredSince = (stack: Stack, before: number): string[] =>
+  stack.logs
+    .slice(before)
+    .map((line) => JSON.parse(line))
+    .filter((line) => line.msg === 'request')
+    .map((line) => line.via)
+
 const sumOf = (levels: Partial<Record<string, number>>) =>
   Object.values(levels).reduce<number>((sum, n) => sum + (n ?? 0), 0)
 const openGatewayConnections = (discord: FakeDiscord) => sumOf(discord.counters().openConnections)

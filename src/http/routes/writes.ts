@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import type { BotWorkerApi, RpcResult } from '../../contract.ts'
+import type { BotWorkerApi, JsonText, RpcResult } from '../../contract.ts'
 import { messageNonce } from '../../discord/message-nonce.ts'
 import { AppError, outcomeUnknown } from '../../errors.ts'
 import type { BotHandle } from '../../pool/bot-types.ts'
@@ -209,10 +209,28 @@ const triggerTyping = createRoute({
 })
 
 /** Where a sent message can be read back: the one message older than its id + 1, in its channel. */
-function messageLocation(requestUrl: string, sent: string, publicUrl: string | null): string {
+function messageLocation(requestUrl: string, sent: JsonText, publicUrl: string | null): string {
   const { id, channelId } = JSON.parse(sent) as { id: string; channelId: string }
   const query = new URLSearchParams({ channelId, before: String(BigInt(id) + 1n), limit: '1' })
   return absoluteUrl(requestUrl, `/api/messages?${query}`, publicUrl)
+}
+
+/** A send request whose body passed SendMessageBody; `url` is the request's own. */
+export type SendRequest = { url: string; message: z.infer<typeof SendMessageBody>; idempotencyKey: string | undefined }
+
+/**
+ * A send as the session's bot: the message as JSON and where to read it back (under `publicUrl`, PUBLIC_URL,
+ * when set). The route and the short path (src/http/fast-sends.ts) both send through here; errors are thrown.
+ */
+export async function sendAsBot(
+  bot: BotHandle,
+  { url, message, idempotencyKey }: SendRequest,
+  publicUrl: string | null,
+): Promise<{ body: JsonText; location: string }> {
+  const { channelId, ...rest } = message
+  const nonce = messageNonce(bot.identity.botId, idempotencyKey)
+  const body = await callWrite(bot, (worker) => worker.sendMessage({ channelId, ...rest, nonce }))
+  return { body, location: messageLocation(url, body, publicUrl) }
 }
 
 /**
@@ -224,11 +242,10 @@ export function writeRoutes(publicUrl: string | null) {
   const removeReaction = reactionRoute('delete')
   return createRouter()
     .openapi(sendMessage, async (c) => {
-      const { channelId, ...message } = c.req.valid('json')
-      const bot = c.get('bot')
-      const nonce = messageNonce(bot.identity.botId, c.req.valid('header')['idempotency-key'])
-      const body = await callWrite(bot, (worker) => worker.sendMessage({ channelId, ...message, nonce }))
-      return sendJsonText(c, body, { location: messageLocation(c.req.url, body, publicUrl) }, 201)
+      const { url } = c.req
+      const request = { url, message: c.req.valid('json'), idempotencyKey: c.req.valid('header')['idempotency-key'] }
+      const sent = await sendAsBot(c.get('bot'), request, publicUrl)
+      return sendJsonText(c, sent.body, { location: sent.location }, 201)
     })
     .openapi(editMessage, async (c) => {
       const { messageId } = c.req.valid('param')
