@@ -7,13 +7,13 @@ import type { ServiceInfo } from './service-process.ts'
 import { cpuByGroup, threadCpu } from './thread-cpu.ts'
 
 /**
- * `bun bench/sends.ts [bots=200] [repeats=3] [seconds=5] [botsPerWorker=1]`: `POST /api/messages` at full speed, the service and the
+ * `bun bench/sends.ts [bots=200] [repeats=3] [seconds=5] [botsPerWorker=1] [warmupSeconds=3]`: `POST /api/messages` at full speed, the service and the
  * naive baseline taking turns in one run (repeated, for the spread), with where the CPU went per send: each
  * process's threads read from /proc/<pid>/task/<tid>/stat before and after each run, grouped by thread name
  * (the gateway's main thread, the bot workers, Bun's other threads) and the fake Discord's. Not part of
  * `bun run bench`: it is the profile behind the send rows (README, Performance).
  */
-const [bots = 200, repeats = 3, seconds = 5, botsPerWorker = 1] = process.argv.slice(2).map(Number)
+const [bots = 200, repeats = 3, seconds = 5, botsPerWorker = 1, warmupS = 3] = process.argv.slice(2).map(Number)
 const say = (line: string) => process.stderr.write(`${line}\n`)
 const group = createProcessGroup()
 process.on('SIGINT', () => void group.stopAll().finally(() => process.exit(130)))
@@ -42,7 +42,7 @@ try {
     logged[who] = pool.map((bot, i) => ({ bot, session: run.sessions[i] ?? '' }))
     say(`${who}: ${bots} bots logged in in ${Math.round(run.wallMs)} ms`)
   }
-  const ctx: BenchContext = { group, fakeUrl: fake.info.url, connections: 50, durationS: seconds, warmupS: 1 }
+  const ctx: BenchContext = { group, fakeUrl: fake.info.url, connections: 50, durationS: seconds, warmupS }
   const rows: { who: string; m: Measured; cpu: Record<string, number>; fakeCpu: number }[] = []
   for (let r = 0; r < repeats; r++) {
     // with a profile, the service alone: a naive run meanwhile would be the service's idle time in the profile
