@@ -29,7 +29,7 @@ afterAll(async () => {
 const ids = () => stack.discord.world.ids
 const BODY_LIMIT_BYTES = loadConfig({}).BODY_LIMIT_BYTES
 type Send = {
-  body: string | ReadableStream
+  body: string | ReadableStream | Uint8Array<ArrayBuffer>
   headers?: Record<string, string>
   session?: string | null
   query?: string
@@ -118,9 +118,9 @@ describe('the short path answers ordinary sends, exactly as the full app would',
       json({ channelId: smallGeneralChannel, content: 'hi', extra: true }),
       json([]),
       { body: 'not json' },
-      { body: new Uint8Array([0x7b, 0xff, 0x7d]) as unknown as string }, // not UTF-8
+      { body: new Uint8Array([0x7b, 0xff, 0x7d]) }, // not UTF-8
       { ...json({ channelId: smallGeneralChannel, content: 'hi' }), headers: { 'content-type': 'text/plain' } },
-      { ...json({ channelId: smallGeneralChannel, content: 'x'.repeat(BODY_LIMIT_BYTES) }) },
+      json({ channelId: smallGeneralChannel, content: 'x'.repeat(BODY_LIMIT_BYTES) }),
       { ...json({ channelId: smallGeneralChannel, content: 'no session' }), session: null },
       { ...json({ channelId: smallGeneralChannel, content: 'unknown session' }), session: 'x'.repeat(32) },
     ]

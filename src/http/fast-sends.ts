@@ -36,8 +36,8 @@ function readMessage(bytes: ArrayBuffer): SendRequest['message'] | null {
 
 /**
  * `POST /api/messages` without the Hono app: the session, the body's checks and the send itself as the route does
- * them (sendAsBot, SendMessageBody), minus the middleware chain, which cost the gateway's one thread ~60 µs of
- * its ~190 µs per send (README, Performance). Only an ordinary send comes here: JSON of a known length within the
+ * them (sendAsBot, SendMessageBody), minus the middleware chain, which cost the gateway's one thread ~30 µs of
+ * its ~180 µs per send at 50 bots (README, Performance). Only an ordinary send comes here: JSON of a known length within the
  * limit, no Idempotency-Key, no CORS, a session the store knows at once whose bot is serving, the invalid-request
  * budget not spent. Anything else returns undefined before the body is read, and the full app answers. A body that
  * is not a valid send goes to the app too, rebuilt from the same bytes, so every 400 keeps the app's wording. What
