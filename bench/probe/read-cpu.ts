@@ -23,11 +23,13 @@ const group = createProcessGroup()
 const dir = await mkdtemp(join(tmpdir(), 'botvisor-read-cpu-'))
 try {
   const fake = await group.start<FakeInfo>('fake-process.ts', [String(bots)], { timeoutMs: 60_000 })
-  const service = await group.start<ServiceInfo>('service-process.ts', [
-    fake.info.apiUrl,
-    String(bots + 10),
-    serviceOverrides('packed'),
-  ])
+  // READ_CPU_PROFILE=<dir>: the service also writes a CPU profile of its main thread there (markdown) when it ends
+  const profileDir = process.env.READ_CPU_PROFILE
+  const service = await group.start<ServiceInfo>(
+    'service-process.ts',
+    [fake.info.apiUrl, String(bots + 10), serviceOverrides('packed')],
+    { bunFlags: profileDir ? ['--cpu-prof-md', '--cpu-prof-interval=100', `--cpu-prof-dir=${profileDir}`] : [] },
+  )
   const pool = fake.info.bots.slice(0, bots)
   const run = await loginAll(
     service.info.url,

@@ -192,12 +192,11 @@ export function createHttpHandler(
   return {
     app,
     fetch(received: Request, server?: { requestIP(request: Request): { address: string } | null }) {
-      const host = checkHost(received)
-      if (!host.ok) {
+      const request = checkHost(received)
+      if (request instanceof Response) {
         recordRequest(log, metrics, received.method, '(invalid host)', 400, 0, 'app', undefined)
-        return host.response
+        return request
       }
-      const request = host.request
       // while shutting down, everything goes through the app, which knows how to refuse
       const ready = deps.isReady()
       const read = ready ? fastRead?.(request) : undefined

@@ -32,7 +32,7 @@ export function createMetrics(sources: {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'botvisor_process_' })
 
-  const observeRequest = createRequestMetrics(registry)
+  const { observeRequest, requestObserver } = createRequestMetrics(registry)
   const rpcDuration = new Histogram({
     name: 'botvisor_worker_rpc_duration_seconds',
     help: 'Gateway → worker call latency',
@@ -199,6 +199,7 @@ export function createMetrics(sources: {
     countReuse: () => reused.inc(),
     countResumeFallback: (reason: string) => resumeFallbacks.inc({ reason }),
     observeRequest,
+    requestObserver,
     observeRpc: (ms: number) => rpcDuration.observe(ms / 1000),
     countRestart: (reason: string) => restarts.inc({ cause: restartCause(reason) }),
     countIdempotentReplay: () => idempotentReplays.inc(),
