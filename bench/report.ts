@@ -30,7 +30,7 @@ export function renderTables(r: BenchResults): string {
   const add = (...more: string[]) => lines.push(...more)
   add(
     `Run ${r.date.slice(0, 16).replace('T', ' ')} UTC${r.quick ? ' (--quick)' : ''} · ${r.machine.cpus} × ${r.machine.cpuModel} · Bun ${r.machine.bun} · ${r.machine.platform}`,
-    `Load: ${r.tools.throughput} for full speed (${r.settings.connections} connections, ${r.settings.durationS} s after ${r.settings.warmupS} s warm-up), ${r.tools.fixedRate} for fixed rates; loopback; requests round robin over every logged-in bot's session.`,
+    `Load: ${r.tools.throughput} for full speed (${r.settings.connections} connections, ${r.settings.durationS} s runs, sends ${r.settings.sendDurationS ?? r.settings.durationS} s, after ${r.settings.warmupS} s warm-up), ${r.tools.fixedRate} for fixed rates; loopback; requests round robin over every logged-in bot's session.`,
     '',
     `**Limit** (bare \`Bun.serve\` sending the same bytes, measured again at each step: the rows "bare Bun.serve" below): channels body (${int(r.bodies.channelsBytes)} B) ${cell(r.limit.channels)}; messages body (${int(r.bodies.messagesBytes)} B) ${cell(r.limit.messages)} (req/s · p50 / p99 ms).`,
     '',

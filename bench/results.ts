@@ -31,7 +31,15 @@ export type BenchResults = {
   quick: boolean
   machine: { cpus: number; cpuModel: string; bun: string; platform: string }
   tools: { throughput: LoadTool; fixedRate: 'autocannon' }
-  settings: { connections: number; durationS: number; warmupS: number; loginConcurrency: number; steps: number[] }
+  settings: {
+    connections: number
+    durationS: number
+    /** Absent in results written before sends ran longer (they ran durationS). */
+    sendDurationS?: number
+    warmupS: number
+    loginConcurrency: number
+    steps: number[]
+  }
   bodies: { channelsBytes: number; messagesBytes: number }
   /** The ceiling at the first step (the report's headline). */
   limit: { channels: LoadResult; messages: LoadResult }

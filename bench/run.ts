@@ -34,8 +34,26 @@ if (soakMinutes !== null && !(soakMinutes > 0)) throw new Error('--minutes takes
 // discord.js's path on its own, and after 1 s their JIT threads still spent 64–71 µs per send (34–59 after 6 s),
 // which a service running for days pays once; both designs get the same warm-up.
 const plan = quick
-  ? { steps: [5], durationS: 1, warmupS: 1, settleMs: 300, crashes: 1, oneByOne: 2, fixedRates: false }
-  : { steps: [1, 50, 200], durationS: 5, warmupS: 3, settleMs: 1_500, crashes: 3, oneByOne: 5, fixedRates: true }
+  ? {
+      steps: [5],
+      durationS: 1,
+      sendDurationS: 1,
+      warmupS: 1,
+      settleMs: 300,
+      crashes: 1,
+      oneByOne: 2,
+      fixedRates: false,
+    }
+  : {
+      steps: [1, 50, 200],
+      durationS: 5,
+      sendDurationS: 15,
+      warmupS: 3,
+      settleMs: 1_500,
+      crashes: 3,
+      oneByOne: 5,
+      fixedRates: true,
+    }
 const LOGIN_CONCURRENCY = 8 // docs/facts.md: worker spawns are CPU-bound; more in flight only queue
 const CONNECTIONS = 50
 const say = (line: string) => process.stderr.write(`${line}\n`)
@@ -92,6 +110,7 @@ async function bench(): Promise<BenchResults> {
     fakeUrl,
     connections: CONNECTIONS,
     durationS: plan.durationS,
+    sendDurationS: plan.sendDurationS,
     warmupS: plan.warmupS,
   }
 
@@ -213,6 +232,7 @@ async function bench(): Promise<BenchResults> {
     settings: {
       connections: CONNECTIONS,
       durationS: plan.durationS,
+      sendDurationS: plan.sendDurationS,
       warmupS: plan.warmupS,
       loginConcurrency: LOGIN_CONCURRENCY,
       steps: plan.steps,

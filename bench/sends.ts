@@ -42,7 +42,14 @@ try {
     logged[who] = pool.map((bot, i) => ({ bot, session: run.sessions[i] ?? '' }))
     say(`${who}: ${bots} bots logged in in ${Math.round(run.wallMs)} ms`)
   }
-  const ctx: BenchContext = { group, fakeUrl: fake.info.url, connections: 50, durationS: seconds, warmupS }
+  const ctx: BenchContext = {
+    group,
+    fakeUrl: fake.info.url,
+    connections: 50,
+    durationS: seconds,
+    sendDurationS: seconds,
+    warmupS,
+  }
   const rows: { who: string; m: Measured; cpu: Record<string, number>; fakeCpu: number }[] = []
   for (let r = 0; r < repeats; r++) {
     // with a profile, the service alone: a naive run meanwhile would be the service's idle time in the profile

@@ -138,7 +138,7 @@ export async function measureCachedReadsByStore(
       memory: await startMain(group, { ...env, DATA_DIR: ':memory:' }),
       sqlite: await startMain(group, { ...env, DATA_DIR: dataDir }),
     }
-    const ctx: BenchContext = { group, fakeUrl: fake.info.url, ...plan }
+    const ctx: BenchContext = { group, fakeUrl: fake.info.url, ...plan, sendDurationS: plan.durationS } // reads only
     const logged = {
       memory: fake.info.bots.slice(0, plan.bots),
       sqlite: fake.info.bots.slice(plan.bots, 2 * plan.bots),

@@ -12,10 +12,12 @@ import { cpuByGroup, threadCpu } from '../thread-cpu.ts'
 
 /**
  * `bun bench/probe/read-cpu.ts [bots=50] [rounds=3] [seconds=5]`: where the cached read's distance to bare
- * `Bun.serve` goes. The packed service (`BOTS_PER_WORKER=10`, as the bench's packed pass) with `bots` logged in,
- * the bench's bare ceiling sending the same channel-list body, and the same with the service's security headers
- * take turns under wrk (50 connections, 3 s warm-up); each turn reads the server's threads' CPU from /proc around the measured run: CPU µs per request on
- * its main thread and on the rest, and the bytes of one response's headers.
+ * `Bun.serve` goes. Four servers take turns under wrk (50 connections, 3 s warm-up), all sending the same
+ * channel-list body: the bench's bare ceiling; the same with the service's security headers; the floor (the
+ * headers, plus the Authorization header read and looked up in a Map: the least any gateway must do,
+ * limit-server.ts); and the packed service (`BOTS_PER_WORKER=10`, as the bench's packed pass) with `bots` logged
+ * in. Each turn reads the server's threads' CPU from /proc around the measured run: CPU µs per request on its main
+ * thread and on the rest, and the bytes of one response's headers.
  */
 const [bots = 50, rounds = 3, seconds = 5] = process.argv.slice(2).map(Number)
 const say = (line: string) => process.stderr.write(`${line}\n`)
@@ -47,6 +49,9 @@ try {
   await Promise.all([Bun.write(files[0], body), Bun.write(files[1], body)])
   const bare = await group.start<LimitInfo>('limit-server.ts', [...files])
   const bareWithHeaders = await group.start<LimitInfo>('limit-server.ts', [...files, '--security-headers'])
+  const sessionsFile = join(dir, 'sessions.txt')
+  await Bun.write(sessionsFile, requests.map((request) => request.session).join('\n'))
+  const floor = await group.start<LimitInfo>('limit-server.ts', [...files, '--floor', sessionsFile])
   const headerBytes = async (url: string, headers: Record<string, string>) => {
     const res = await fetch(url, { headers })
     await res.arrayBuffer()
@@ -59,13 +64,14 @@ try {
       url: bareWithHeaders.info.url,
       requests: [{ session: '-', path: '/api/channels' }],
     },
+    floor: { pid: floor.pid, url: floor.info.url, requests },
     service: { pid: service.pid, url: service.info.url, requests },
   }
   say(
     `${bots} bots, ${body.length} B body; response headers: bare ${await headerBytes(`${bare.info.url}/api/channels`, {})} B, service ${await headerBytes(service.info.url + first.path, { authorization: first.session })} B`,
   )
   for (let round = 1; round <= rounds; round++) {
-    for (const name of ['bare', 'bare + security headers', 'service'] as const) {
+    for (const name of ['bare', 'bare + security headers', 'floor', 'service'] as const) {
       const server = servers[name]
       const spec = { url: server.url, method: 'GET' as const, requests: server.requests, connections: 50 }
       await runLoad(group, { ...spec, durationS: 3 })
@@ -75,7 +81,7 @@ try {
       const perRequest = (ms: number) => ((1000 * ms) / Math.max(1, result.requests)).toFixed(1)
       const others = Object.entries(cpu).reduce((sum, [thread, ms]) => (thread === 'main' ? sum : sum + ms), 0)
       say(
-        `round ${round} ${name}: ${Math.round(result.rps)} req/s; CPU µs per request: main ${perRequest(cpu.main ?? 0)}, other threads ${perRequest(others)}`,
+        `round ${round} ${name}: ${Math.round(result.rps)} req/s (${result.non2xx} not 2xx); CPU µs per request: main ${perRequest(cpu.main ?? 0)}, other threads ${perRequest(others)}`,
       )
     }
   }
