@@ -2,16 +2,16 @@ import { SECURITY_HEADERS } from '../src/http/security-headers.ts'
 import { announce, exitWithParent } from './child.ts'
 
 /**
- * `bun bench/limit-server.ts <channels.json> <messages.json> [--security-headers | --floor <sessions.txt>]`: the
- * ceiling of this machine. A bare Bun.serve answering each route with the very bytes the service answered, and
- * nothing else: no routing library, no session lookup, no headers beyond content-type. Both modes below are for
+ * `bun bench/limit-server.ts <channels.json> <messages.json> [--security-headers [--plain-object] | --floor <sessions.txt>]`:
+ * the ceiling of this machine. A bare Bun.serve answering each route with the very bytes the service answered, and
+ * nothing else: no routing library, no session lookup, no headers beyond content-type. The modes are for
  * bench/probe/read-cpu.ts, which tells the costs apart:
  * - `--security-headers`: also the service's security headers.
+ * - `--plain-object`: the headers as a plain object, which Bun copies slower than the shared `Headers` object every
+ *   other mode sends, as the service's short path does (the probe measures how much slower).
  * - `--floor <sessions.txt>` (one session id a line): the least any gateway must do per cached read, with nothing
  *   of this service's code: read the Authorization header, find the session in a Map (401 when it is not one),
  *   and answer with the security headers.
- * The headers are one shared `Headers` object, as the service's short path sends them: Bun copies it faster than
- * a plain object (bare 5.3–5.4 µs of CPU per request against 5.5–5.7, twelve headers 5.9–6.0 against 7.5).
  */
 export type LimitInfo = { url: string }
 
@@ -22,10 +22,11 @@ const channels = await Bun.file(channelsFile).text()
 const messages = await Bun.file(messagesFile).text()
 const sessionsFile = args.includes('--floor') ? args[args.indexOf('--floor') + 1] : undefined
 const sessions = sessionsFile ? new Set((await Bun.file(sessionsFile).text()).split('\n').filter(Boolean)) : null
-const headers = new Headers({
+const headerFields = {
   'content-type': 'application/json',
   ...(args.includes('--security-headers') || sessions ? SECURITY_HEADERS : {}),
-})
+}
+const headers: HeadersInit = args.includes('--plain-object') ? headerFields : new Headers(headerFields)
 const unauthorized = JSON.stringify({ error: 'unauthorized' })
 
 const server = Bun.serve({

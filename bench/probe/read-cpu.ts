@@ -12,8 +12,9 @@ import { cpuByGroup, threadCpu } from '../thread-cpu.ts'
 
 /**
  * `bun bench/probe/read-cpu.ts [bots=50] [rounds=3] [seconds=5]`: where the cached read's distance to bare
- * `Bun.serve` goes. Four servers take turns under wrk (50 connections, 3 s warm-up), all sending the same
- * channel-list body: the bench's bare ceiling; the same with the service's security headers; the floor (the
+ * `Bun.serve` goes. Five servers take turns under wrk (50 connections, 3 s warm-up), all sending the same
+ * channel-list body: the bench's bare ceiling; the same with the service's security headers, in a shared `Headers`
+ * object and as a plain object; the floor (the
  * headers, plus the Authorization header read and looked up in a Map: the least any gateway must do,
  * limit-server.ts); and the packed service (`BOTS_PER_WORKER=10`, as the bench's packed pass) with `bots` logged
  * in. Each turn reads the server's threads' CPU from /proc around the measured run: CPU µs per request on its main
@@ -49,6 +50,11 @@ try {
   await Promise.all([Bun.write(files[0], body), Bun.write(files[1], body)])
   const bare = await group.start<LimitInfo>('limit-server.ts', [...files])
   const bareWithHeaders = await group.start<LimitInfo>('limit-server.ts', [...files, '--security-headers'])
+  const plainObject = await group.start<LimitInfo>('limit-server.ts', [
+    ...files,
+    '--security-headers',
+    '--plain-object',
+  ])
   const sessionsFile = join(dir, 'sessions.txt')
   await Bun.write(sessionsFile, requests.map((request) => request.session).join('\n'))
   const floor = await group.start<LimitInfo>('limit-server.ts', [...files, '--floor', sessionsFile])
@@ -64,6 +70,11 @@ try {
       url: bareWithHeaders.info.url,
       requests: [{ session: '-', path: '/api/channels' }],
     },
+    'bare + security headers as a plain object': {
+      pid: plainObject.pid,
+      url: plainObject.info.url,
+      requests: [{ session: '-', path: '/api/channels' }],
+    },
     floor: { pid: floor.pid, url: floor.info.url, requests },
     service: { pid: service.pid, url: service.info.url, requests },
   }
@@ -71,7 +82,7 @@ try {
     `${bots} bots, ${body.length} B body; response headers: bare ${await headerBytes(`${bare.info.url}/api/channels`, {})} B, service ${await headerBytes(service.info.url + first.path, { authorization: first.session })} B`,
   )
   for (let round = 1; round <= rounds; round++) {
-    for (const name of ['bare', 'bare + security headers', 'floor', 'service'] as const) {
+    for (const name of Object.keys(servers) as (keyof typeof servers)[]) {
       const server = servers[name]
       const spec = { url: server.url, method: 'GET' as const, requests: server.requests, connections: 50 }
       await runLoad(group, { ...spec, durationS: 3 })
